@@ -1,0 +1,137 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/transparency-dev/tessera"
+	"github.com/transparency-dev/tessera/storage/posix"
+	"k8s.io/klog/v2"
+)
+
+// LogConfig configures the log. Its zero value, with Dir and Keys set, is
+// what `vigil serve` uses.
+type LogConfig struct {
+	// Dir is the log directory: the tlog-tiles files served under /log/.
+	Dir string
+	// Keys sign the checkpoints.
+	Keys Keys
+	// BatchSize is the most entries integrated at once (default 1024).
+	BatchSize int
+	// BatchAge is how long a partial batch waits for more (default 10ms).
+	BatchAge time.Duration
+	// CheckpointInterval is the least time between checkpoints while
+	// entries flow (default 500ms, so that a new checkpoint follows new
+	// entries within a second).
+	CheckpointInterval time.Duration
+}
+
+func (c *LogConfig) fill() {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 1024
+	}
+	if c.BatchAge <= 0 {
+		c.BatchAge = 10 * time.Millisecond
+	}
+	if c.CheckpointInterval <= 0 {
+		c.CheckpointInterval = 500 * time.Millisecond
+	}
+}
+
+// QuietTessera sends the log library's own logging (klog) to h, keeping
+// only warnings and errors: its informational lines mean nothing to
+// Vigil's operators.
+func QuietTessera(h slog.Handler) {
+	klog.SetSlogLogger(slog.New(minLevel{h, slog.LevelWarn}))
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.min && m.Handler.Enabled(ctx, l)
+}
+
+func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler { return minLevel{m.Handler.WithAttrs(a), m.min} }
+func (m minLevel) WithGroup(g string) slog.Handler      { return minLevel{m.Handler.WithGroup(g), m.min} }
+
+// ErrLogBusy means another process is already writing the log.
+var ErrLogBusy = errors.New("ledger: another vigil process is writing this log")
+
+// Log is the writable Merkle log. Only one process may hold it open.
+type Log struct {
+	cfg      LogConfig
+	appender *tessera.Appender
+	reader   tessera.LogReader
+	shutdown func(context.Context) error
+	cancel   context.CancelFunc
+	lock     *os.File
+}
+
+// OpenLog opens (creating if needed) the log in cfg.Dir for appending. It
+// holds an exclusive lock on the directory until Close.
+func OpenLog(ctx context.Context, cfg LogConfig) (*Log, error) {
+	cfg.fill()
+	if cfg.Keys.Signer == nil {
+		return nil, errors.New("ledger: no signing key for the log")
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(cfg.Dir, ".vigil-writer.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%w (%s)", ErrLogBusy, cfg.Dir)
+		}
+		return nil, fmt.Errorf("ledger: lock %s: %w", cfg.Dir, err)
+	}
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	driver, err := posix.New(lctx, posix.Config{Path: cfg.Dir})
+	if err != nil {
+		cancel()
+		lock.Close()
+		return nil, fmt.Errorf("ledger: open log: %w", err)
+	}
+	opts := tessera.NewAppendOptions().
+		WithCheckpointSigner(cfg.Keys.Signer).
+		WithBatching(uint(cfg.BatchSize), cfg.BatchAge).
+		WithCheckpointInterval(cfg.CheckpointInterval).
+		WithPushback(uint(4 * cfg.BatchSize))
+	appender, shutdown, reader, err := tessera.NewAppender(lctx, driver, opts)
+	if err != nil {
+		cancel()
+		lock.Close()
+		return nil, fmt.Errorf("ledger: open log: %w", err)
+	}
+	return &Log{cfg: cfg, appender: appender, reader: reader, shutdown: shutdown, cancel: cancel, lock: lock}, nil
+}
+
+// Reader reads the log's public resources.
+func (l *Log) Reader() tessera.LogReader { return l.reader }
+
+// Keys returns the keys the log signs with.
+func (l *Log) Keys() Keys { return l.cfg.Keys }
+
+// Dir is the log directory.
+func (l *Log) Dir() string { return l.cfg.Dir }
+
+// Close waits until every entry appended is integrated and covered by a
+// published checkpoint (or ctx ends), then releases the log.
+func (l *Log) Close(ctx context.Context) error {
+	err := l.shutdown(ctx)
+	l.cancel()
+	l.lock.Close()
+	return err
+}

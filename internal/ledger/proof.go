@@ -1,0 +1,91 @@
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"github.com/transparency-dev/tessera/api/layout"
+	"github.com/transparency-dev/tessera/client"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/vigil-project/vigil/internal/store"
+)
+
+// ErrNotYetPublished means an event is committed but no published
+// checkpoint covers it yet; ask again in a second or two.
+var ErrNotYetPublished = errors.New("ledger: the event is not yet covered by a published checkpoint")
+
+// Proof shows that an event is in the log: its entry, where it is, and an
+// inclusion proof against a signed checkpoint.
+type Proof struct {
+	Event int64 `json:"event"`
+	// Index is the entry's position in the log.
+	Index uint64 `json:"index"`
+	// Entry is the log entry, exactly as logged.
+	Entry json.RawMessage `json:"entry"`
+	// LeafHash is the RFC 6962 leaf hash of the entry.
+	LeafHash []byte `json:"leaf_hash"`
+	// Checkpoint is the signed checkpoint note the proof is against.
+	Checkpoint string `json:"checkpoint"`
+	TreeSize   uint64 `json:"tree_size"`
+	RootHash   []byte `json:"root_hash"`
+	// Inclusion is the RFC 6962 inclusion proof, leaf to root.
+	Inclusion [][]byte `json:"inclusion"`
+}
+
+// Prove builds the inclusion proof of event id against the latest
+// checkpoint in src, and checks it before returning it. It returns an error
+// wrapping store.ErrNotFound for an unknown event and ErrNotYetPublished
+// for one no checkpoint covers yet.
+func Prove(ctx context.Context, q store.Querier, src Source, v note.Verifier, id int64) (Proof, error) {
+	ev, err := Get(ctx, q, id)
+	if err != nil {
+		return Proof{}, err
+	}
+	if ev.LogIndex == nil {
+		return Proof{}, ErrNotYetPublished
+	}
+	idx := uint64(*ev.LogIndex)
+	raw, err := src.ReadCheckpoint(ctx)
+	if err != nil {
+		return Proof{}, fmt.Errorf("ledger: read checkpoint: %w", err)
+	}
+	cp, err := ParseCheckpoint(raw, v)
+	if err != nil {
+		return Proof{}, fmt.Errorf("ledger: the log's own checkpoint does not verify: %w", err)
+	}
+	if idx >= cp.Size {
+		return Proof{}, ErrNotYetPublished
+	}
+	bundle, err := client.GetEntryBundle(ctx, src.ReadEntryBundle, idx/layout.EntryBundleWidth, cp.Size)
+	if err != nil {
+		return Proof{}, fmt.Errorf("ledger: read entry %d: %w", idx, err)
+	}
+	entry := bundle.Entries[idx%layout.EntryBundleWidth]
+	pb, err := client.NewProofBuilder(ctx, cp.Size, src.ReadTile)
+	if err != nil {
+		return Proof{}, fmt.Errorf("ledger: %w", err)
+	}
+	incl, err := pb.InclusionProof(ctx, idx)
+	if err != nil {
+		return Proof{}, fmt.Errorf("ledger: inclusion proof for %d: %w", idx, err)
+	}
+	leaf := rfc6962.DefaultHasher.HashLeaf(entry)
+	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, idx, cp.Size, leaf, incl, cp.Hash); err != nil {
+		return Proof{}, fmt.Errorf("ledger: the log's own inclusion proof for entry %d does not verify: %w", idx, err)
+	}
+	return Proof{
+		Event:      id,
+		Index:      idx,
+		Entry:      json.RawMessage(entry),
+		LeafHash:   leaf,
+		Checkpoint: string(raw),
+		TreeSize:   cp.Size,
+		RootHash:   cp.Hash,
+		Inclusion:  incl,
+	}, nil
+}
