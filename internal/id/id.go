@@ -1,5 +1,5 @@
 // Package id makes identifiers for Vigil's records: a short prefix naming
-// the kind of record and twenty random consonants (about 88 bits).
+// the kind of record and twenty random consonants (about 86 bits).
 //
 // Consonants only, so that an identifier never spells a word and never
 // holds a run of digits that could be mistaken for, or checked against, a
@@ -11,22 +11,29 @@ import (
 	"strings"
 )
 
-const alphabet = "bcdfghjklmnpqrstvwxz" // 20 letters: 5 bits of entropy minus a little, no vowels, no 'y'
+const alphabet = "bcdfghjklmnpqrstvwxz" // 20 letters, no vowels, no 'y'
 
 const length = 20
 
 // New returns a fresh identifier such as "acc_kqmvbtrhzxdwfpnslcgj".
 func New(prefix string) string {
-	var raw [length]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		panic("id: no randomness: " + err.Error())
-	}
 	var b strings.Builder
 	b.Grow(len(prefix) + 1 + length)
 	b.WriteString(prefix)
 	b.WriteByte('_')
-	for _, c := range raw {
-		b.WriteByte(alphabet[int(c)%len(alphabet)])
+	var raw [2 * length]byte
+	for n := 0; n < length; {
+		if _, err := rand.Read(raw[:]); err != nil {
+			panic("id: no randomness: " + err.Error())
+		}
+		for _, c := range raw {
+			// Take only bytes below the largest multiple of the alphabet's
+			// size, so that every letter is equally likely.
+			if n < length && int(c) < 256/len(alphabet)*len(alphabet) {
+				b.WriteByte(alphabet[int(c)%len(alphabet)])
+				n++
+			}
+		}
 	}
 	return b.String()
 }
