@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/vigil-project/vigil/internal/i18n"
 	"github.com/vigil-project/vigil/internal/id"
 	"github.com/vigil-project/vigil/internal/ledger"
 	"github.com/vigil-project/vigil/internal/store"
@@ -53,9 +54,8 @@ var (
 	unitRE     = regexp.MustCompile(`^[\pL\pN][\pL\pN ._/-]{0,63}$`)
 )
 
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
-}
+// invalid returns an ErrInvalid whose message is the catalog's text for key.
+func invalid(key string, args ...any) error { return i18n.NewError(ErrInvalid, key, args...) }
 
 // NewAccount is what it takes to create an account.
 type NewAccount struct {
@@ -75,27 +75,27 @@ func (n *NewAccount) normalise() error {
 	n.DisplayName = strings.TrimSpace(n.DisplayName)
 	n.Unit = strings.TrimSpace(n.Unit)
 	if !usernameRE.MatchString(n.Username) {
-		return invalid("a username is 3 to 64 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit")
+		return invalid("auth.username_format")
 	}
 	if err := checkDisplayName(n.DisplayName); err != nil {
 		return err
 	}
 	if _, err := ParseRole(string(n.Role)); err != nil {
-		return invalid("%v", err)
+		return err
 	}
 	if n.Unit != "" && !unitRE.MatchString(n.Unit) {
-		return invalid("a unit is up to 64 letters, digits, spaces or . _ / -")
+		return invalid("auth.unit_format")
 	}
 	return nil
 }
 
 func checkDisplayName(s string) error {
 	if utf8.RuneCountInString(s) > 100 {
-		return invalid("a display name is at most 100 characters")
+		return invalid("auth.display_name_length")
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return invalid("a display name may not hold control characters")
+			return invalid("auth.display_name_control")
 		}
 	}
 	return nil
@@ -287,7 +287,7 @@ func enabledAdminsBesides(ctx context.Context, tx *store.Tx, accountID string) (
 // SetRole changes an account's role. The last enabled admin keeps theirs.
 func (s *Service) SetRole(ctx context.Context, actor ledger.Actor, accountID string, role Role) (Account, error) {
 	if _, err := ParseRole(string(role)); err != nil {
-		return Account{}, invalid("%v", err)
+		return Account{}, err
 	}
 	return s.update(ctx, accountID, func(tx *store.Tx, a Account) (*ledger.Event, error) {
 		if a.Role == role {
@@ -315,7 +315,7 @@ func (s *Service) SetRole(ctx context.Context, actor ledger.Actor, accountID str
 func (s *Service) SetUnit(ctx context.Context, actor ledger.Actor, accountID, unit string) (Account, error) {
 	unit = strings.TrimSpace(unit)
 	if unit != "" && !unitRE.MatchString(unit) {
-		return Account{}, invalid("a unit is up to 64 letters, digits, spaces or . _ / -")
+		return Account{}, invalid("auth.unit_format")
 	}
 	return s.update(ctx, accountID, func(tx *store.Tx, a Account) (*ledger.Event, error) {
 		if a.Unit == unit {
@@ -333,7 +333,7 @@ func (s *Service) SetUnit(ctx context.Context, actor ledger.Actor, accountID, un
 // disabled. Nobody disables themselves, and the last admin stays.
 func (s *Service) SetDisabled(ctx context.Context, actor ledger.Actor, accountID string, disabled bool) (Account, error) {
 	if disabled && actor.Account == accountID {
-		return Account{}, invalid("you cannot disable your own account")
+		return Account{}, invalid("auth.disable_self")
 	}
 	return s.update(ctx, accountID, func(tx *store.Tx, a Account) (*ledger.Event, error) {
 		if a.Disabled == disabled {
@@ -368,10 +368,10 @@ func (s *Service) ChangePassword(ctx context.Context, accountID, current, next s
 		return fmt.Errorf("auth: %w", err)
 	}
 	if ok, err := VerifyPassword(current, hash); err != nil || !ok {
-		return fmt.Errorf("%w: the current password is wrong", ErrInvalid)
+		return invalid("auth.current_password_wrong")
 	}
 	if current == next {
-		return invalid("the new password must differ from the current one")
+		return invalid("auth.password_same")
 	}
 	return s.setPassword(ctx, Actor{}, accountID, next, false, keepSession)
 }

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/vigil-project/vigil/internal/i18n"
 )
 
 // Params are argon2id's cost parameters.
@@ -35,22 +37,22 @@ const (
 
 // ErrWeakPassword means a new password breaks the password rules; its
 // message says which.
-var ErrWeakPassword = errors.New("password")
+var ErrWeakPassword = errors.New("weak password")
 
 // CheckPassword applies the password rules to a new password.
 func CheckPassword(password, username string) error {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case n < MinPasswordLen:
-		return fmt.Errorf("%w: must be at least %d characters", ErrWeakPassword, MinPasswordLen)
+		return i18n.NewError(ErrWeakPassword, "auth.password_short", "min", MinPasswordLen)
 	case len(password) > MaxPasswordLen:
-		return fmt.Errorf("%w: must be at most %d bytes", ErrWeakPassword, MaxPasswordLen)
+		return i18n.NewError(ErrWeakPassword, "auth.password_long", "max", MaxPasswordLen)
 	case !utf8.ValidString(password):
-		return fmt.Errorf("%w: is not valid text", ErrWeakPassword)
+		return i18n.NewError(ErrWeakPassword, "auth.password_not_text")
 	case username != "" && strings.Contains(strings.ToLower(password), strings.ToLower(username)):
-		return fmt.Errorf("%w: must not contain the username", ErrWeakPassword)
+		return i18n.NewError(ErrWeakPassword, "auth.password_has_username")
 	case strings.Count(password, password[:1]) == len(password):
-		return fmt.Errorf("%w: must not repeat one character", ErrWeakPassword)
+		return i18n.NewError(ErrWeakPassword, "auth.password_repeats")
 	}
 	return nil
 }

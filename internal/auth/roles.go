@@ -1,6 +1,6 @@
 package auth
 
-import "fmt"
+import "strings"
 
 // Role is what an account may do. The anonymous public has no account and
 // no role.
@@ -29,7 +29,11 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", fmt.Errorf("%q is not a role; the roles are %v", s, Roles)
+	names := make([]string, len(Roles))
+	for i, r := range Roles {
+		names[i] = string(r)
+	}
+	return "", invalid("auth.role_unknown", "role", s, "roles", strings.Join(names, ", "))
 }
 
 // Is reports whether r is one of rs.

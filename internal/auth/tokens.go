@@ -41,13 +41,13 @@ func (t Token) Active(now time.Time) bool { return t.RevokedAt == nil && now.Bef
 func (s *Service) CreateToken(ctx context.Context, a Account, name string, lifetime time.Duration) (Token, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 64 || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' }) {
-		return Token{}, "", invalid("a token's name says what it is for, in 1 to 64 characters")
+		return Token{}, "", invalid("auth.token_name")
 	}
 	if lifetime == 0 {
 		lifetime = s.cfg.TokenLifetime
 	}
 	if lifetime < time.Minute || lifetime > MaxTokenLifetime {
-		return Token{}, "", invalid("a token lives between a minute and a year")
+		return Token{}, "", invalid("auth.token_lifetime")
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	t := Token{ID: id.New("tok"), AccountID: a.ID, Name: name, CreatedAt: now, ExpiresAt: now.Add(lifetime)}

@@ -1,0 +1,137 @@
+// Package app wires Vigil together: the data directory, the database, the
+// log and its keys, the services, and the HTTP server. The commands in
+// internal/cli use it; nothing else does.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/vigil-project/vigil/internal/assembly"
+	"github.com/vigil-project/vigil/internal/auth"
+	"github.com/vigil-project/vigil/internal/i18n"
+	"github.com/vigil-project/vigil/internal/id"
+	"github.com/vigil-project/vigil/internal/ledger"
+	"github.com/vigil-project/vigil/internal/store"
+)
+
+// Config says where Vigil keeps its data and how it serves. Its zero value
+// runs on ./vigil-data with SQLite on 127.0.0.1:8080.
+type Config struct {
+	// Data is the data directory (default "vigil-data").
+	Data string
+	// DB is the database: a postgres:// URL, or empty for SQLite in Data.
+	DB string
+	// Addr is where to listen (default 127.0.0.1:8080).
+	Addr string
+	// LogName names a new log (default "vigil.invalid/" and a random
+	// suffix: set a real one, such as "log.example.org/vigil"). An
+	// existing log keeps its name.
+	LogName string
+	// SecureCookies marks cookies Secure; set it when clients reach Vigil
+	// over TLS.
+	SecureCookies bool
+	// Auth tunes accounts and sessions.
+	Auth auth.Config
+	// Log tunes the Merkle log.
+	Log ledger.LogConfig
+	// Logger receives operational logs (default: text to stderr).
+	Logger *slog.Logger
+	// Out receives what people must read: the URL, a first password.
+	Out io.Writer
+}
+
+func (c *Config) fill() {
+	if c.Data == "" {
+		c.Data = "vigil-data"
+	}
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if c.Out == nil {
+		c.Out = os.Stdout
+	}
+}
+
+// App is an opened Vigil: data directory, database and services.
+type App struct {
+	Config     Config
+	DB         *store.DB
+	Outbox     *ledger.Outbox
+	Auth       *auth.Service
+	Assemblies *assembly.Service
+	Keys       ledger.Keys
+	Messages   *i18n.Catalog
+}
+
+// Paths inside the data directory.
+func (a *App) LogDir() string  { return filepath.Join(a.Config.Data, "log") }
+func (a *App) KeyDir() string  { return filepath.Join(a.Config.Data, "keys") }
+func (a *App) BlobDir() string { return filepath.Join(a.Config.Data, "blobs") }
+
+// DBPath is the SQLite file used when no database URL is given.
+func DBPath(data string) string { return filepath.Join(data, "vigil.db") }
+
+// Open creates the data directory if needed (mode 0700: it holds private
+// data and the log's signing key), opens and migrates the database, and
+// loads or creates the log's key. It does not open the log for writing.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	cfg.fill()
+	ledger.QuietTessera(cfg.Logger.Handler())
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	for _, d := range []string{"blobs", "log", "keys"} {
+		mode := os.FileMode(0o700)
+		if d == "log" {
+			mode = 0o755 // the log is public
+		}
+		if err := os.MkdirAll(filepath.Join(cfg.Data, d), mode); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+	}
+	dsn := cfg.DB
+	if dsn == "" {
+		dsn = DBPath(cfg.Data)
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: db, Outbox: ledger.NewOutbox()}
+	name := cfg.LogName
+	if _, err := ledger.LoadKeys(a.KeyDir()); errors.Is(err, os.ErrNotExist) && name == "" {
+		name = "vigil.invalid/" + id.New("log")
+	}
+	keys, created, err := ledger.LoadOrCreateKeys(a.KeyDir(), name)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if created {
+		cfg.Logger.Info("created the log's signing key", "name", keys.Origin(), "dir", a.KeyDir())
+	}
+	a.Keys = keys
+	if a.Messages, err = i18n.Load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Auth = auth.New(db, a.Outbox, cfg.Auth)
+	a.Assemblies = assembly.NewService(db, a.Outbox)
+	return a, nil
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }

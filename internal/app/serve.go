@@ -1,0 +1,127 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/ledger"
+	"github.com/vigil-project/vigil/internal/web"
+)
+
+// Serve opens the log for writing, starts the ledger writer, makes the
+// first admin account if there are no accounts, and serves HTTP until ctx
+// ends. Then it shuts down gracefully: requests in flight finish, the
+// writer appends every committed event, and the log publishes a checkpoint
+// that covers them.
+func (a *App) Serve(ctx context.Context) error {
+	cfg := a.Config
+	lcfg := cfg.Log
+	lcfg.Dir, lcfg.Keys = a.LogDir(), a.Keys
+	log, err := ledger.OpenLog(ctx, lcfg)
+	if err != nil {
+		return err
+	}
+	writer := ledger.NewWriter(a.DB, log, a.Outbox, ledger.WriterConfig{Logger: cfg.Logger})
+	// Finish what a previous run left before taking requests.
+	if _, err := writer.Recover(ctx); err != nil {
+		log.Close(context.Background())
+		return err
+	}
+
+	admin, password, created, err := a.Auth.EnsureAdmin(ctx)
+	if err != nil {
+		log.Close(context.Background())
+		return err
+	}
+	if created {
+		fmt.Fprintf(cfg.Out, "\nFirst start: an admin account was created.\n  username: %s\n  password: %s\nThis password is shown only now; you must change it when you first sign in.\n\n", admin.Username, password)
+	}
+
+	srv, err := web.New(web.Deps{
+		DB: a.DB, Auth: a.Auth, Assemblies: a.Assemblies, Keys: a.Keys, Log: log.Reader(),
+		Writer: writer, Messages: a.Messages, Logger: cfg.Logger, Secure: cfg.SecureCookies,
+	})
+	if err != nil {
+		log.Close(context.Background())
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Close(context.Background())
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("cannot listen on %s: the address is in use (choose another with --addr)", cfg.Addr)
+		}
+		return fmt.Errorf("cannot listen on %s: %w", cfg.Addr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+
+	var wg sync.WaitGroup
+	wctx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Add(2)
+	writerErr := make(chan error, 1)
+	go func() {
+		defer wg.Done()
+		if err := writer.Run(wctx); !errors.Is(err, context.Canceled) {
+			writerErr <- err
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(10 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case <-t.C:
+				if _, err := a.Auth.PruneSessions(wctx); err != nil {
+					cfg.Logger.Warn("prune sessions", "err", err)
+				}
+			}
+		}
+	}()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	fmt.Fprintf(cfg.Out, "Vigil is listening on http://%s/\n", ln.Addr())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		runErr = err
+	case err := <-writerErr:
+		runErr = fmt.Errorf("the ledger writer stopped: %w", err)
+	}
+
+	cfg.Logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		cfg.Logger.Warn("requests still running at shutdown", "err", err)
+	}
+	stopWriter()
+	wg.Wait()
+	if err := writer.Flush(sctx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("flush the ledger: %w", err))
+	}
+	if err := log.Close(sctx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("close the log: %w", err))
+	}
+	if runErr == nil {
+		cfg.Logger.Info("stopped cleanly", "appended", writer.Stats().Appended)
+	}
+	return runErr
+}

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vigil-project/vigil/internal/app"
+	"github.com/vigil-project/vigil/internal/demo"
+)
+
+func serveFlags(f *flags) (addr, logName *string, secure *bool) {
+	addr = f.String("addr", envOr("VIGIL_ADDR", "127.0.0.1:8080"), "listen on `ADDR` ($VIGIL_ADDR)")
+	logName = f.String("log-name", os.Getenv("VIGIL_LOG_NAME"), "the `NAME` of a new log, such as log.example.org/vigil ($VIGIL_LOG_NAME)")
+	secure = f.Bool("secure-cookies", false, "mark cookies Secure (set when clients reach Vigil over TLS)")
+	return
+}
+
+func runServe(e *env, args []string) error {
+	f := newFlags(e, "serve", "serve [--data DIR] [--db URL] [--addr ADDR] [--log-name NAME]").withStore()
+	addr, logName, secure := serveFlags(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if len(f.positional) > 0 {
+		return usagef("serve takes no arguments, only flags")
+	}
+	cfg := f.config(e)
+	cfg.Addr, cfg.LogName, cfg.SecureCookies = *addr, *logName, *secure
+	a, err := app.Open(e.ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintf(e.stdout, "Data directory: %s\n", absPath(cfg.Data))
+	return a.Serve(e.ctx)
+}
+
+func runDemo(e *env, args []string) error {
+	f := newFlags(e, "demo", "demo [--data DIR] [--addr ADDR]")
+	data := f.String("data", "", "data directory `DIR` for the demo (default: a new temporary directory, removed on exit)")
+	addr := f.String("addr", "127.0.0.1:8080", "listen on `ADDR`")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if len(f.positional) > 0 {
+		return usagef("demo takes no arguments, only flags")
+	}
+	dir := *data
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "vigil-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+		fmt.Fprintf(e.stdout, "Demo data directory: %s (removed when the demo stops)\n", tmp)
+	} else {
+		fmt.Fprintf(e.stdout, "Demo data directory: %s\n", absPath(dir))
+	}
+	a, err := app.Open(e.ctx, app.Config{Data: dir, Addr: *addr, LogName: "demo.vigil.invalid/log", Out: e.stdout})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	creds, err := demo.Seed(e.ctx, a, nowUTC())
+	if err != nil {
+		return err
+	}
+	if creds != nil {
+		fmt.Fprintln(e.stdout, "\nDemo accounts (invented people; sign in as any of them):")
+		demo.Print(e.stdout, creds)
+		fmt.Fprintln(e.stdout)
+	} else {
+		fmt.Fprintln(e.stdout, "The data directory already has accounts: the demo scenario was not seeded again.")
+	}
+	fmt.Fprintln(e.stdout, "Press Ctrl+C to stop.")
+	return a.Serve(e.ctx)
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}

@@ -1,0 +1,114 @@
+// Package demo seeds a fresh Vigil with a small, realistic scenario: an
+// account for every role, a few assemblies in a city, and the events they
+// leave on the log, so that a newcomer sees a living system.
+//
+// Everything here is invented. The names, units and contacts exist to show
+// that the public log never carries them.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/app"
+	"github.com/vigil-project/vigil/internal/assembly"
+	"github.com/vigil-project/vigil/internal/auth"
+	"github.com/vigil-project/vigil/internal/ledger"
+)
+
+// Credential is a demo account and its password.
+type Credential struct {
+	Username string
+	Password string
+	Role     auth.Role
+}
+
+type person struct {
+	username, name, unit string
+	role                 auth.Role
+}
+
+var people = []person{
+	{"admin", "Site Administrator", "", auth.Admin},
+	{"officer", "Sam Okafor", "Public Order Unit 3", auth.Officer},
+	{"commander", "Dana Reyes", "Public Order Unit 3", auth.Commander},
+	{"judge", "Judge Ilse Brandt", "District Court", auth.Authorizer},
+	{"oversight", "Data Protection Inspector", "Data Protection Authority", auth.Oversight},
+	{"monitor", "Priya Nair", "Civic Observers", auth.Monitor},
+	{"moderator", "Tomás Silva", "Helpline Trust and Safety", auth.Moderator},
+	{"flagger", "Safe Online Network", "Safe Online Network", auth.Flagger},
+	{"reporter", "Alex Morgan", "", auth.Reporter},
+}
+
+// Seed fills an empty Vigil with the scenario and returns the demo
+// accounts. If there are accounts already, it changes nothing and returns
+// none.
+func Seed(ctx context.Context, a *app.App, now time.Time) ([]Credential, error) {
+	list, err := a.Auth.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) > 0 {
+		return nil, nil
+	}
+	var creds []Credential
+	accounts := map[string]auth.Account{}
+	for _, p := range people {
+		acc, pw, err := a.Auth.Create(ctx, ledger.System, auth.NewAccount{Username: p.username, DisplayName: p.name, Role: p.role, Unit: p.unit})
+		if err != nil {
+			return nil, fmt.Errorf("demo: account %s: %w", p.username, err)
+		}
+		accounts[p.username] = acc
+		creds = append(creds, Credential{Username: p.username, Password: pw, Role: p.role})
+	}
+
+	day := now.UTC().Truncate(24 * time.Hour)
+	assemblies := []struct {
+		by string
+		n  assembly.New
+	}{
+		{"commander", assembly.New{
+			Title: "Climate march, city centre", Kind: assembly.Notified,
+			Starts: day.Add(24*time.Hour + 10*time.Hour), Ends: day.Add(24*time.Hour + 16*time.Hour), ExpectedSize: 5000,
+			Area:             `{"type":"LineString","coordinates":[[4.8897,52.3731],[4.8936,52.3727],[4.8994,52.3712],[4.9041,52.3676]]}`,
+			OrganiserContact: "march-stewards@example.org",
+		}},
+		{"monitor", assembly.New{
+			Title: "Vigil for press freedom", Kind: assembly.Spontaneous,
+			Starts: day.Add(18 * time.Hour), Ends: day.Add(21 * time.Hour), ExpectedSize: 300,
+			Area: `{"type":"Polygon","coordinates":[[[4.8910,52.3730],[4.8930,52.3730],[4.8930,52.3740],[4.8910,52.3740],[4.8910,52.3730]]]}`,
+		}},
+		{"officer", assembly.New{
+			Title: "Teachers' strike rally", Kind: assembly.Notified,
+			Starts: day.Add(3*24*time.Hour + 11*time.Hour), Ends: day.Add(3*24*time.Hour + 14*time.Hour), ExpectedSize: 1200,
+			OrganiserContact: "union office, +31 20 555 0100",
+		}},
+	}
+	for _, x := range assemblies {
+		if _, _, err := a.Assemblies.Register(ctx, accounts[x.by], x.n); err != nil {
+			return nil, fmt.Errorf("demo: assembly %q: %w", x.n.Title, err)
+		}
+	}
+	// A token for the body-camera dock, and an officer moved to a new unit:
+	// the kind of changes a real week brings.
+	if _, _, err := a.Auth.CreateToken(ctx, accounts["officer"], "body camera dock, station 4", 30*24*time.Hour); err != nil {
+		return nil, err
+	}
+	if _, err := a.Auth.SetUnit(ctx, accounts["admin"].Actor(), accounts["officer"].ID, "Public Order Unit 5"); err != nil {
+		return nil, err
+	}
+	return creds, nil
+}
+
+// Print writes the demo accounts as a table.
+func Print(w io.Writer, creds []Credential) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ROLE\tUSERNAME\tPASSWORD")
+	for _, c := range creds {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.Role, c.Username, c.Password)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,69 @@
+package web
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/vigil-project/vigil/internal/auth"
+	"github.com/vigil-project/vigil/internal/i18n"
+)
+
+// TestEveryMessageExists finds every catalog key the templates and the Go
+// code name and checks the catalog has it, so no page shows a raw key.
+func TestEveryMessageExists(t *testing.T) {
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[string]string{}
+	tmplKey := regexp.MustCompile(`\.T "([a-z0-9_.]+)"`)
+	fs.WalkDir(assets, "templates", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := fs.ReadFile(assets, p)
+		for _, m := range tmplKey.FindAllStringSubmatch(string(b), -1) {
+			used[m[1]] = p
+		}
+		return nil
+	})
+	goKey := regexp.MustCompile(`(?:httpError\([^,]+, |invalid\(|NewError\([^,]+, |\.T\([a-z.]+, |Key: |: +)"([a-z]+(?:\.[a-z0-9_]+)+)"`)
+	for _, dir := range []string{".", "../auth", "../assembly"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range goKey.FindAllStringSubmatch(string(b), -1) {
+				if strings.Contains(m[1], ".") && !strings.HasPrefix(m[1], "account.") && !strings.HasPrefix(m[1], "token.") && !strings.HasPrefix(m[1], "assembly.registered") {
+					used[m[1]] = f
+				}
+			}
+		}
+	}
+	// Keys built from values.
+	for _, r := range auth.Roles {
+		used["role."+string(r)] = "roleKey"
+		used["dashboard.role."+string(r)] = "dashboard.html"
+		used["dashboard.part."+string(r)] = "dashboard.html"
+	}
+	for _, code := range []string{"400", "401", "403", "404", "409", "413", "415", "429", "500"} {
+		used["status."+code] = "describe"
+	}
+	if len(used) < 100 {
+		t.Fatalf("found only %d keys: the scan is broken", len(used))
+	}
+	for k, where := range used {
+		if !cat.Has(k) {
+			t.Errorf("%s uses %q, which the catalog lacks", where, k)
+		}
+	}
+}

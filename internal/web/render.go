@@ -1,0 +1,120 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/auth"
+	"github.com/vigil-project/vigil/internal/i18n"
+)
+
+// pages are the parsed templates, one set per page, each with the layout.
+type pages struct {
+	cat *i18n.Catalog
+	set map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"roleKey": func(r auth.Role) string { return "role." + string(r) },
+}
+
+func loadPages(cat *i18n.Catalog) (*pages, error) {
+	files, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	p := &pages{cat: cat, set: map[string]*template.Template{}}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/partials.html", f)
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", f, err)
+		}
+		p.set[name] = t
+	}
+	return p, nil
+}
+
+// pageData is what every template gets.
+type pageData struct {
+	Lang   string
+	Title  string // a catalog key
+	Viewer *auth.Account
+	CSRF   string
+	Path   string
+	// Notice is a translated line shown at the top, after an action.
+	Notice string
+	Data   any
+	cat    *i18n.Catalog
+}
+
+// T translates key in the page's language.
+func (p pageData) T(key string, args ...any) string { return p.cat.T(p.Lang, key, args...) }
+
+// Is reports whether the viewer holds one of the roles.
+func (p pageData) Is(roles ...string) bool {
+	if p.Viewer == nil {
+		return false
+	}
+	for _, r := range roles {
+		if string(p.Viewer.Role) == r {
+			return true
+		}
+	}
+	return false
+}
+
+// notices are the messages a redirect may ask for with ?done=; nothing
+// else from the URL is ever shown.
+var notices = map[string]string{
+	"password":      "notice.password_changed",
+	"token_revoked": "notice.token_revoked",
+	"role":          "notice.role_changed",
+	"disabled":      "notice.account_disabled",
+	"enabled":       "notice.account_enabled",
+	"signed_out":    "notice.signed_out",
+}
+
+// render writes page name with data, in the viewer's language.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	v := viewerFrom(r.Context())
+	t, ok := s.pages.set[name]
+	if !ok {
+		s.deps.Logger.Error("no such template", "name", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	pd := pageData{Lang: v.lang, Title: title, Viewer: v.account, CSRF: v.csrf, Path: r.URL.Path, Data: data, cat: s.pages.cat}
+	if key, ok := notices[r.URL.Query().Get("done")]; ok {
+		pd.Notice = pd.T(key)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", pd); err != nil {
+		s.deps.Logger.Error("render", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
