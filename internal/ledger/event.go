@@ -174,7 +174,10 @@ func encodeFacts(facts map[string]any) map[string]any {
 	return out
 }
 
-func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+// entryTimeLayout is how entries write times: UTC, in milliseconds.
+const entryTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(entryTimeLayout) }
 
 // commitDomain separates Vigil's commitments from any other use of SHA-256.
 const commitDomain = "vigil/commitment/v1\n"
@@ -233,9 +236,12 @@ func (en Entry) Marshal() ([]byte, error) {
 	return b, nil
 }
 
-// ParseEntry decodes a log entry. It is strict: unknown fields, a wrong
-// version or a missing type are errors, since an entry is outside input to
-// whoever verifies the log.
+// ParseEntry decodes a log entry. It is strict, since an entry is outside
+// input to whoever verifies the log: the entry must be exactly the bytes
+// Vigil writes (canonical JSON: no unknown, repeated or re-cased keys, no
+// spacing), and its fields must keep the rules the writer keeps: a known
+// version, a dotted type, a role name, public facts of the allowed shapes,
+// commitments that are SHA-256 hashes, and a UTC time in milliseconds.
 func ParseEntry(b []byte) (Entry, error) {
 	var en Entry
 	if len(b) > MaxEntrySize {
@@ -250,19 +256,64 @@ func ParseEntry(b []byte) (Entry, error) {
 	if dec.More() {
 		return en, errors.New("ledger: trailing data after entry")
 	}
-	if en.V != EntryVersion {
+	switch {
+	case en.V != EntryVersion:
 		return en, fmt.Errorf("ledger: entry version %d is not supported", en.V)
-	}
-	if !kindName.MatchString(en.Type) {
+	case !kindName.MatchString(en.Type):
 		return en, fmt.Errorf("ledger: entry type %q is not valid", en.Type)
-	}
-	if en.Seq <= 0 {
+	case en.Seq <= 0:
 		return en, fmt.Errorf("ledger: entry sequence %d is not positive", en.Seq)
+	case !roleName.MatchString(en.Role):
+		return en, fmt.Errorf("ledger: entry role %q is not a role name", en.Role)
 	}
-	if _, err := time.Parse(time.RFC3339Nano, en.Time); err != nil {
-		return en, fmt.Errorf("ledger: entry time: %w", err)
+	if t, err := time.Parse(entryTimeLayout, en.Time); err != nil || formatTime(t) != en.Time {
+		return en, fmt.Errorf("ledger: entry time %q is not a UTC time in milliseconds", en.Time)
+	}
+	for k, v := range en.Facts {
+		if !factKey.MatchString(k) {
+			return en, fmt.Errorf("ledger: fact name %q is not valid", k)
+		}
+		if err := checkParsedFact(v); err != nil {
+			return en, fmt.Errorf("ledger: fact %q: %w", k, err)
+		}
+	}
+	for k, c := range en.Commit {
+		if !factKey.MatchString(k) {
+			return en, fmt.Errorf("ledger: commitment name %q is not valid", k)
+		}
+		if !commitHex.MatchString(c) {
+			return en, fmt.Errorf("ledger: commitment %q is not a SHA-256 hash", k)
+		}
+	}
+	canonical, err := en.Marshal()
+	if err != nil || !bytes.Equal(canonical, b) {
+		return en, errors.New("ledger: entry is not in canonical form")
 	}
 	return en, nil
+}
+
+var commitHex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// checkParsedFact applies checkFact's rules to a fact as JSON decodes it.
+func checkParsedFact(v any) error {
+	switch x := v.(type) {
+	case json.Number:
+		return nil
+	case []any:
+		ss := make([]string, len(x))
+		for i, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return errors.New("a list holds something other than strings")
+			}
+			ss[i] = s
+		}
+		return checkFact(ss)
+	case nil:
+		return errors.New("null is not a fact")
+	default:
+		return checkFact(v)
+	}
 }
 
 // ContentHash is the hash of an entry's bytes that the database keeps to

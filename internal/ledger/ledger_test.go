@@ -357,3 +357,83 @@ func TestOnlyOneWriter(t *testing.T) {
 		t.Fatalf("second OpenLog = %v, want ErrLogBusy", err)
 	}
 }
+
+func TestReconcileFindsSkippedEvent(t *testing.T) {
+	db := storetest.SQLite(t)
+	e := newEnv(t, db, ledger.Hooks{})
+	e.record(3)
+	if err := e.writer.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.published(3)
+	// An event that committed before the logged ones but never reached the
+	// log: only a broken writer could leave this.
+	if _, err := db.Exec(context.Background(), "INSERT INTO events (id, type, occurred_at, actor_role, entry, content_hash, openings) VALUES (0, 'test.x', 0, 'system', x'00', x'00', '{}')"); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := ledger.OpenSource(e.logDir())
+	rep, err := ledger.Reconcile(context.Background(), db, src, e.keys.Verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Discrepancies) != 1 || rep.Discrepancies[0].Kind != ledger.Skipped || rep.Discrepancies[0].Event != 0 {
+		t.Fatalf("discrepancies = %+v", rep.Discrepancies)
+	}
+}
+
+func TestParseEntryIsStrict(t *testing.T) {
+	good := `{"v":1,"seq":5,"type":"account.created","time":"2026-11-23T10:00:00.000Z","role":"admin","facts":{"n":3,"role":"officer","tags":["a","b"]},"commit":{"account":"` + strings.Repeat("ab", 32) + `"}}`
+	if _, err := ledger.ParseEntry([]byte(good)); err != nil {
+		t.Fatalf("good entry refused: %v", err)
+	}
+	for name, bad := range map[string]string{
+		"re-cased key":   strings.Replace(good, `"seq"`, `"SEQ"`, 1),
+		"repeated key":   strings.Replace(good, `"v":1,`, `"v":1,"v":1,`, 1),
+		"spacing":        strings.Replace(good, `"v":1,`, `"v": 1,`, 1),
+		"no role":        strings.Replace(good, `"role":"admin",`, ``, 1),
+		"role free text": strings.Replace(good, `"role":"admin"`, `"role":"Chief Inspector Jones"`, 1),
+		"fact free text": strings.Replace(good, `"role":"officer"`, `"role":"Amina Haddad"`, 1),
+		"fact object":    strings.Replace(good, `"n":3`, `"n":{"a":1}`, 1),
+		"fact null":      strings.Replace(good, `"n":3`, `"n":null`, 1),
+		"fact phone":     strings.Replace(good, `"role":"officer"`, `"role":"447700900123"`, 1),
+		"commit not hex": strings.Replace(good, strings.Repeat("ab", 32), strings.Repeat("zz", 32), 1),
+		"commit short":   strings.Replace(good, strings.Repeat("ab", 32), "abcd", 1),
+		"time not UTC":   strings.Replace(good, `10:00:00.000Z`, `10:00:00.000+01:00`, 1),
+		"time no millis": strings.Replace(good, `10:00:00.000Z`, `10:00:00Z`, 1),
+		"version":        strings.Replace(good, `"v":1`, `"v":2`, 1),
+		"seq zero":       strings.Replace(good, `"seq":5`, `"seq":0`, 1),
+		"unknown field":  strings.Replace(good, `"v":1,`, `"v":1,"x":1,`, 1),
+		"trailing":       good + ` {}`,
+	} {
+		if _, err := ledger.ParseEntry([]byte(bad)); err == nil {
+			t.Errorf("%s: accepted %s", name, bad)
+		}
+	}
+}
+
+// shortBundles serves every entry bundle cut to its first entry, as a
+// broken or hostile log server might.
+type shortBundles struct{ ledger.Source }
+
+func (s shortBundles) ReadEntryBundle(ctx context.Context, i uint64, p uint8) ([]byte, error) {
+	b, err := s.Source.ReadEntryBundle(ctx, i, p)
+	if err != nil || len(b) < 2 {
+		return b, err
+	}
+	n := int(b[0])<<8 | int(b[1])
+	return b[:2+n], nil
+}
+
+func TestShortBundleIsAnErrorNotAPanic(t *testing.T) {
+	db := storetest.SQLite(t)
+	e := newEnv(t, db, ledger.Hooks{})
+	ids := e.record(4)
+	if err := e.writer.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.published(4)
+	src := shortBundles{e.log.Reader()}
+	if _, err := ledger.Prove(context.Background(), db, src, e.keys.Verifier, ids[3]); err == nil {
+		t.Fatal("Prove accepted a bundle too short to hold the entry")
+	}
+}

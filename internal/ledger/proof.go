@@ -65,7 +65,10 @@ func Prove(ctx context.Context, q store.Querier, src Source, v note.Verifier, id
 	if err != nil {
 		return Proof{}, fmt.Errorf("ledger: read entry %d: %w", idx, err)
 	}
-	entry := bundle.Entries[idx%layout.EntryBundleWidth]
+	entry, err := entryAt(bundle, idx)
+	if err != nil {
+		return Proof{}, fmt.Errorf("ledger: read entry %d: %w", idx, err)
+	}
 	pb, err := client.NewProofBuilder(ctx, cp.Size, src.ReadTile)
 	if err != nil {
 		return Proof{}, fmt.Errorf("ledger: %w", err)

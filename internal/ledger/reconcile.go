@@ -35,6 +35,9 @@ const (
 	BadEntry = "bad_entry"
 	// BadCheckpoint: the log's checkpoint does not verify.
 	BadCheckpoint = "bad_checkpoint"
+	// Skipped: the event still waits for the log although later events are
+	// in it; the log no longer follows commit order.
+	Skipped = "skipped"
 )
 
 // Discrepancy is one way the database and the log disagree.
@@ -147,9 +150,17 @@ func Reconcile(ctx context.Context, db store.Querier, src Source, v note.Verifie
 			}
 		}
 	}
+	var lastSeen int64
+	for id, e := range events {
+		if e.seen {
+			lastSeen = max(lastSeen, id)
+		}
+	}
 	for id, e := range events {
 		switch {
 		case e.seen:
+		case e.index < 0 && id < lastSeen:
+			add(Discrepancy{Kind: Skipped, Event: id, Index: -1, Detail: fmt.Sprintf("the event waits for the log, but later event %d is in it", lastSeen)})
 		case e.index >= 0 && uint64(e.index) < cp.Size:
 			add(Discrepancy{Kind: MissingFromLog, Event: id, Index: e.index, Detail: "the database records the event in the log, but the log does not hold it there"})
 		default:

@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -56,6 +57,16 @@ func (e *VerifyError) Error() string {
 
 func (e *VerifyError) Unwrap() error { return e.Err }
 
+// entryAt returns entry i (a log index) from the bundle that holds it,
+// refusing a bundle too short to hold it.
+func entryAt(b api.EntryBundle, i uint64) ([]byte, error) {
+	j := i % layout.EntryBundleWidth
+	if j >= uint64(len(b.Entries)) {
+		return nil, fmt.Errorf("entry bundle holds %d entries, not entry %d", len(b.Entries), i)
+	}
+	return b.Entries[j], nil
+}
+
 func verr(check string, err error, format string, args ...any) error {
 	return &VerifyError{Check: check, Msg: fmt.Sprintf(format, args...), Err: err}
 }
@@ -66,6 +77,9 @@ func ParseCheckpoint(raw []byte, v note.Verifier) (*f_log.Checkpoint, error) {
 	cp, _, _, err := f_log.ParseCheckpoint(raw, v.Name(), v)
 	if err != nil {
 		return nil, err
+	}
+	if len(cp.Hash) != sha256.Size {
+		return nil, fmt.Errorf("the checkpoint's root hash has %d bytes, not %d", len(cp.Hash), sha256.Size)
 	}
 	return cp, nil
 }
@@ -232,7 +246,11 @@ func Verify(ctx context.Context, src Source, opts VerifyOptions) (*Verified, err
 		if err != nil {
 			return nil, verr("event", err, "cannot read entry %d", out.EventIndex)
 		}
-		leaf := rfc6962.DefaultHasher.HashLeaf(bundle.Entries[out.EventIndex%layout.EntryBundleWidth])
+		entry, err := entryAt(bundle, out.EventIndex)
+		if err != nil {
+			return nil, verr("event", err, "cannot read entry %d", out.EventIndex)
+		}
+		leaf := rfc6962.DefaultHasher.HashLeaf(entry)
 		if err := proof.VerifyInclusion(rfc6962.DefaultHasher, out.EventIndex, cp.Size, leaf, incl, cp.Hash); err != nil {
 			return nil, verr("event", err, "the inclusion proof of event %d does not verify", opts.Event)
 		}
