@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -25,8 +24,11 @@ type Proof struct {
 	Event int64 `json:"event"`
 	// Index is the entry's position in the log.
 	Index uint64 `json:"index"`
-	// Entry is the log entry, exactly as logged.
-	Entry json.RawMessage `json:"entry"`
+	// Entry is the log entry, exactly as logged (base64 in JSON, so that
+	// no re-formatting can change the bytes the leaf hash is over).
+	Entry []byte `json:"entry"`
+	// Decoded is the entry, decoded, for people to read.
+	Decoded Entry `json:"decoded"`
 	// LeafHash is the RFC 6962 leaf hash of the entry.
 	LeafHash []byte `json:"leaf_hash"`
 	// Checkpoint is the signed checkpoint note the proof is against.
@@ -69,6 +71,10 @@ func Prove(ctx context.Context, q store.Querier, src Source, v note.Verifier, id
 	if err != nil {
 		return Proof{}, fmt.Errorf("ledger: read entry %d: %w", idx, err)
 	}
+	decoded, err := ParseEntry(entry)
+	if err != nil {
+		return Proof{}, fmt.Errorf("ledger: entry %d: %w", idx, err)
+	}
 	pb, err := client.NewProofBuilder(ctx, cp.Size, src.ReadTile)
 	if err != nil {
 		return Proof{}, fmt.Errorf("ledger: %w", err)
@@ -84,7 +90,8 @@ func Prove(ctx context.Context, q store.Querier, src Source, v note.Verifier, id
 	return Proof{
 		Event:      id,
 		Index:      idx,
-		Entry:      json.RawMessage(entry),
+		Entry:      entry,
+		Decoded:    decoded,
 		LeafHash:   leaf,
 		Checkpoint: string(raw),
 		TreeSize:   cp.Size,
