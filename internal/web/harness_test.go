@@ -63,6 +63,14 @@ func newHarness(t testing.TB, db *store.DB) *harness {
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { writer.Run(wctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		writer.Flush(context.Background())
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		h.log.Close(sctx)
+	})
 	h.auth = auth.New(db, outbox, auth.Config{Params: auth.Params{Memory: 1024, Time: 1, Threads: 1}, Limits: auth.Limits{PerAccount: 3, PerAddress: 1000, Window: time.Minute}})
 	cat, err := i18n.Load()
 	if err != nil {
@@ -76,15 +84,7 @@ func newHarness(t testing.TB, db *store.DB) *harness {
 		t.Fatal(err)
 	}
 	h.ts = httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		h.ts.Close()
-		cancel()
-		<-done
-		writer.Flush(context.Background())
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		h.log.Close(sctx)
-	})
+	t.Cleanup(h.ts.Close)
 	return h
 }
 

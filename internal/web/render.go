@@ -28,7 +28,17 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	// whenText shows an RFC 3339 time string as "when" does.
+	"whenText": func(s string) string {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return s
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	// under reports whether path is prefix or a page below it.
+	"under":   func(path, prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") },
 	"roleKey": func(r auth.Role) string { return "role." + string(r) },
 }
 

@@ -65,7 +65,7 @@ func TestLoginFlow(t *testing.T) {
 		if status != http.StatusOK {
 			t.Fatalf("dashboard: %d", status)
 		}
-		mustContain(t, body, "Dashboard", "You request the technology you need")
+		mustContain(t, body, "Dashboard", "You are signed in as a police officer")
 
 		// Signing out ends the session on the server, not only in the browser.
 		resp = b.post("/logout", url.Values{"csrf": {b.csrf("/dashboard")}})
@@ -312,7 +312,7 @@ func TestAPIBadInput(t *testing.T) {
 		"two values":       {"application/json", `{"title":"x"} {}`, 400, "one JSON value"},
 		"form encoded":     {"application/x-www-form-urlencoded", `title=x`, 415, "Send JSON"},
 		"too large":        {"application/json", `{"title":"` + strings.Repeat("a", 2<<20) + `"}`, 413, "larger than"},
-		"ends first":       {"application/json", `{"title":"March","kind":"notified","starts":"2026-12-01T12:00:00Z","ends":"2026-12-01T10:00:00Z"}`, 400, "ends after it starts"},
+		"ends first":       {"application/json", `{"title":"March","kind":"notified","starts":"2026-12-01T12:00:00Z","ends":"2026-12-01T10:00:00Z"}`, 400, "end must be after the start"},
 		"bad area":         {"application/json", `{"title":"March","kind":"notified","starts":"2026-12-01T10:00:00Z","ends":"2026-12-01T12:00:00Z","area":{"type":"Point","coordinates":[0,0]}}`, 400, "Polygon"},
 		"lat range":        {"application/json", `{"title":"March","kind":"notified","starts":"2026-12-01T10:00:00Z","ends":"2026-12-01T12:00:00Z","area":{"type":"LineString","coordinates":[[0,0],[0,91]]}}`, 400, "latitudes"},
 		"kind":             {"application/json", `{"title":"March","kind":"riot","starts":"2026-12-01T10:00:00Z","ends":"2026-12-01T12:00:00Z"}`, 400, "notified or is spontaneous"},
