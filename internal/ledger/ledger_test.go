@@ -437,3 +437,32 @@ func TestShortBundleIsAnErrorNotAPanic(t *testing.T) {
 		t.Fatal("Prove accepted a bundle too short to hold the entry")
 	}
 }
+
+// TestOneWriterPerDatabase: a second writer on the same database, even
+// with a log of its own, is refused: by the database lock on PostgreSQL,
+// and by the log binding everywhere.
+func TestOneWriterPerDatabase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newEnv(t, db, ledger.Hooks{})
+		a.record(2)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- a.writer.Run(ctx) }()
+		a.published(2)
+
+		b := newEnv(t, db, ledger.Hooks{}) // another data directory: another key, another log
+		err := b.writer.Run(context.Background())
+		if db.Kind() == store.Postgres && !errors.Is(err, ledger.ErrLogBusy) {
+			t.Fatalf("second writer on PostgreSQL: %v, want ErrLogBusy", err)
+		}
+		if db.Kind() == store.SQLite && !errors.Is(err, ledger.ErrDiverged) {
+			t.Fatalf("second writer on SQLite: %v, want ErrDiverged", err)
+		}
+		cancel()
+		<-done
+		if _, err := b.writer.Recover(context.Background()); !errors.Is(err, ledger.ErrDiverged) || !strings.Contains(err.Error(), "belong to the log") {
+			t.Fatalf("a database bound to another log: %v", err)
+		}
+	})
+}

@@ -22,6 +22,9 @@ import (
 // operator and oversight must look (vigil oversight reconcile).
 var ErrDiverged = errors.New("ledger: the log and the database disagree")
 
+// writerLockKey names the database lock the one writer holds.
+const writerLockKey = 7419003
+
 // Hooks let tests fail the writer at the two points where a crash matters.
 // A hook's error stops the batch at that point, as a crash would.
 type Hooks struct {
@@ -95,6 +98,15 @@ func (w *Writer) Stats() Stats {
 // failure, waiting a little longer after each. It returns ctx's error, or
 // ErrDiverged if the log and the database disagree.
 func (w *Writer) Run(ctx context.Context) error {
+	// One writer per database, whatever machine it runs on.
+	unlock, err := w.db.TryLock(ctx, writerLockKey)
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w: another vigil process is writing this database's log", ErrLogBusy)
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	ticker := time.NewTicker(w.cfg.Poll)
 	defer ticker.Stop()
 	backoff := 100 * time.Millisecond
@@ -273,6 +285,9 @@ func (w *Writer) Recover(ctx context.Context) (int, error) {
 }
 
 func (w *Writer) recover(ctx context.Context) (int, error) {
+	if err := w.bind(ctx); err != nil {
+		return 0, err
+	}
 	size, err := w.log.reader.IntegratedSize(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("ledger: read log size: %w", err)
@@ -298,6 +313,32 @@ func (w *Writer) recover(ctx context.Context) (int, error) {
 	w.next = size
 	w.ok = true
 	return int(missing), nil
+}
+
+// bind ties the database to this log the first time, and afterwards
+// refuses any other log: two logs fed from one database would each hold
+// some events, and neither could be checked against it.
+func (w *Writer) bind(ctx context.Context) error {
+	k := w.log.cfg.Keys
+	var origin, vkey string
+	err := store.Scan(w.db.QueryRow(ctx, "SELECT origin, verifier_key FROM ledger_binding WHERE id = 1"), &origin, &vkey)
+	if errors.Is(err, store.ErrNotFound) {
+		err = w.db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, "INSERT INTO ledger_binding (id, origin, verifier_key, bound_at) VALUES (1, ?, ?, ?)", k.Origin(), k.VerifierKey, store.Micros(time.Now()))
+			return err
+		})
+		if errors.Is(err, store.ErrConflict) {
+			return w.bind(ctx) // bound by another process meanwhile: check it
+		}
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("ledger: read the log binding: %w", err)
+	}
+	if vkey != k.VerifierKey {
+		return fmt.Errorf("%w: this database's events belong to the log %q (key %s), not to %q (key %s)", ErrDiverged, origin, vkey, k.Origin(), k.VerifierKey)
+	}
+	return nil
 }
 
 // adopt records the indices of log entries [from, size) after checking that

@@ -70,4 +70,11 @@ CREATE TABLE assemblies (
 	created_at BIGINT NOT NULL
 );
 CREATE INDEX assemblies_starts ON assemblies (starts_at)`},
+	{Name: "ledger: the log a database's events belong to", SQL: `
+CREATE TABLE ledger_binding (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	origin TEXT NOT NULL,
+	verifier_key TEXT NOT NULL,
+	bound_at BIGINT NOT NULL
+)`},
 }

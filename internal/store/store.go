@@ -189,6 +189,38 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return res, classify(err)
 }
 
+// ErrLocked means another process holds a lock TryLock asked for.
+var ErrLocked = errors.New("locked by another process")
+
+// TryLock takes a lock named by key that lasts until unlock is called or
+// the process dies, across every process using this database. On
+// PostgreSQL it is a session advisory lock on a connection of its own; on
+// SQLite, whose database is one local file, it succeeds at once (callers
+// also lock their local directories). It returns ErrLocked if another
+// process holds it.
+func (db *DB) TryLock(ctx context.Context, key int64) (unlock func(), err error) {
+	if db.kind != Postgres {
+		return func() {}, nil
+	}
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: lock: %w", err)
+	}
+	var ok bool
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: lock: %w", err)
+	}
+	if !ok {
+		conn.Close()
+		return nil, ErrLocked
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key)
+		conn.Close()
+	}, nil
+}
+
 // Tx is one write transaction.
 type Tx struct {
 	db          *DB

@@ -50,7 +50,7 @@ func (s *Server) browserMiddleware(next http.Handler) http.Handler {
 			case err == nil:
 				v.account, v.session, v.csrf = &sess.Account, &sess, sess.CSRF
 			case errors.Is(err, auth.ErrNotFound):
-				s.clearCookie(w, sessionCookie)
+				s.clearCookie(w, r, sessionCookie)
 			default:
 				s.renderError(w, r.WithContext(context.WithValue(r.Context(), viewerKey{}, v)), err)
 				return
@@ -63,7 +63,7 @@ func (s *Server) browserMiddleware(next http.Handler) http.Handler {
 				v.csrf = c.Value
 			} else {
 				v.csrf = newCSRF()
-				s.setCookie(w, csrfCookie, v.csrf, 0)
+				s.setCookie(w, r, csrfCookie, v.csrf, 0)
 			}
 		}
 		r = r.WithContext(context.WithValue(r.Context(), viewerKey{}, v))
@@ -94,14 +94,18 @@ func newCSRF() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+// setCookie sets a cookie scripts cannot read and other sites never get;
+// Secure when the connection is TLS or the operator says clients use TLS.
+func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: s.deps.Secure, SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: s.deps.Secure || r.TLS != nil, SameSite: http.SameSiteStrictMode,
 	})
 }
 
-func (s *Server) clearCookie(w http.ResponseWriter, name string) { s.setCookie(w, name, "", -1) }
+func (s *Server) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
+	s.setCookie(w, r, name, "", -1)
+}
 
 // page registers a browser route that only accounts a allows may use.
 func (s *Server) page(pattern string, a access, h handlerFunc) {

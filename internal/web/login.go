@@ -59,8 +59,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return err
 			}
-			s.setCookie(w, sessionCookie, sess.Token, 0)
-			s.clearCookie(w, csrfCookie)
+			s.setCookie(w, r, sessionCookie, sess.Token, 0)
+			s.clearCookie(w, r, csrfCookie)
 			s.metrics.logins.WithLabelValues("ok").Inc()
 			next := f.Next
 			if a.MustChangePassword {
@@ -89,7 +89,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	s.clearCookie(w, sessionCookie)
+	s.clearCookie(w, r, sessionCookie)
 	http.Redirect(w, r, "/?done=signed_out", http.StatusSeeOther)
 	return nil
 }

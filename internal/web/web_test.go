@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -555,3 +556,47 @@ func readAll(t testing.TB, resp *http.Response) string {
 }
 
 var _ = time.Second
+
+// TestSecureCookiesUnderTLS: over TLS the session cookie is Secure.
+func TestSecureCookiesUnderTLS(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(t))
+	h.account("amina", auth.Officer, "")
+	tls := httptest.NewTLSServer(h.ts.Config.Handler)
+	defer tls.Close()
+	c := tls.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Get(tls.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readAll(t, resp)
+	var csrf *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "vigil_csrf" {
+			csrf = ck
+		}
+	}
+	if csrf == nil || !csrf.Secure {
+		t.Fatalf("CSRF cookie over TLS: %+v", csrf)
+	}
+	m := csrfField.FindStringSubmatch(body)
+	form := url.Values{"csrf": {m[1]}, "username": {"amina"}, "password": {h.passwords["amina"]}}
+	req, _ := http.NewRequest("POST", tls.URL+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.AddCookie(csrf)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "vigil_session" && ck.Value != "" && !ck.Secure {
+			t.Fatal("session cookie over TLS is not Secure")
+		}
+		if ck.Name == "vigil_session" && ck.Value != "" {
+			return
+		}
+	}
+	t.Fatalf("no session cookie: %s", resp.Status)
+}
