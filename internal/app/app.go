@@ -68,8 +68,34 @@ type App struct {
 	Outbox     *ledger.Outbox
 	Auth       *auth.Service
 	Assemblies *assembly.Service
-	Keys       ledger.Keys
-	Messages   *i18n.Catalog
+	// Keys are the log's keys; zero until the first serve makes them.
+	Keys     ledger.Keys
+	Messages *i18n.Catalog
+}
+
+// HasKeys reports whether the log's keys exist yet.
+func (a *App) HasKeys() bool { return a.Keys.Signer != nil }
+
+// EnsureKeys makes the log's keys if there are none, named cfg.LogName or,
+// failing that, a placeholder name under .invalid that says it was never
+// set.
+func (a *App) EnsureKeys() error {
+	if a.HasKeys() {
+		return nil
+	}
+	name := a.Config.LogName
+	if name == "" {
+		name = "vigil.invalid/" + id.New("log")
+	}
+	keys, created, err := ledger.LoadOrCreateKeys(a.KeyDir(), name)
+	if err != nil {
+		return err
+	}
+	if created {
+		a.Config.Logger.Info("created the log's signing key", "name", keys.Origin(), "dir", a.KeyDir())
+	}
+	a.Keys = keys
+	return nil
 }
 
 // Paths inside the data directory.
@@ -111,19 +137,19 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Outbox: ledger.NewOutbox()}
-	name := cfg.LogName
-	if _, err := ledger.LoadKeys(a.KeyDir()); errors.Is(err, os.ErrNotExist) && name == "" {
-		name = "vigil.invalid/" + id.New("log")
-	}
-	keys, created, err := ledger.LoadOrCreateKeys(a.KeyDir(), name)
-	if err != nil {
+	// The log's key is made by the first serve, which may name the log;
+	// other commands only read it.
+	switch keys, err := ledger.LoadKeys(a.KeyDir()); {
+	case err == nil:
+		if cfg.LogName != "" && cfg.LogName != keys.Origin() {
+			db.Close()
+			return nil, fmt.Errorf("the log in %s is named %q, not %q: a log's name cannot change", cfg.Data, keys.Origin(), cfg.LogName)
+		}
+		a.Keys = keys
+	case !errors.Is(err, os.ErrNotExist):
 		db.Close()
 		return nil, err
 	}
-	if created {
-		cfg.Logger.Info("created the log's signing key", "name", keys.Origin(), "dir", a.KeyDir())
-	}
-	a.Keys = keys
 	if a.Messages, err = i18n.Load(); err != nil {
 		db.Close()
 		return nil, err

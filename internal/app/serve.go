@@ -20,6 +20,9 @@ import (
 // writer appends every committed event, and the log publishes a checkpoint
 // that covers them.
 func (a *App) Serve(ctx context.Context) error {
+	if err := a.EnsureKeys(); err != nil {
+		return err
+	}
 	cfg := a.Config
 	lcfg := cfg.Log
 	lcfg.Dir, lcfg.Keys = a.LogDir(), a.Keys
@@ -27,37 +30,42 @@ func (a *App) Serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	closeLog := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		log.Close(sctx)
+	}
 	writer := ledger.NewWriter(a.DB, log, a.Outbox, ledger.WriterConfig{Logger: cfg.Logger})
 	// Finish what a previous run left before taking requests.
 	if _, err := writer.Recover(ctx); err != nil {
-		log.Close(context.Background())
+		closeLog()
 		return err
 	}
-
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		closeLog()
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("cannot listen on %s: the address is in use (choose another with --addr)", cfg.Addr)
+		}
+		return fmt.Errorf("cannot listen on %s: %w", cfg.Addr, err)
+	}
 	admin, password, created, err := a.Auth.EnsureAdmin(ctx)
 	if err != nil {
-		log.Close(context.Background())
+		ln.Close()
+		closeLog()
 		return err
 	}
 	if created {
 		fmt.Fprintf(cfg.Out, "\nFirst start: an admin account was created.\n  username: %s\n  password: %s\nThis password is shown only now; you must change it when you first sign in.\n\n", admin.Username, password)
 	}
-
 	srv, err := web.New(web.Deps{
 		DB: a.DB, Auth: a.Auth, Assemblies: a.Assemblies, Keys: a.Keys, Log: log.Reader(),
 		Writer: writer, Messages: a.Messages, Logger: cfg.Logger, Secure: cfg.SecureCookies,
 	})
 	if err != nil {
-		log.Close(context.Background())
+		ln.Close()
+		closeLog()
 		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		log.Close(context.Background())
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("cannot listen on %s: the address is in use (choose another with --addr)", cfg.Addr)
-		}
-		return fmt.Errorf("cannot listen on %s: %w", cfg.Addr, err)
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -107,17 +115,23 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 
 	cfg.Logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		cfg.Logger.Warn("requests still running at shutdown", "err", err)
+	// Requests in flight get a while to finish; a client that stalls does
+	// not hold up the rest of the shutdown.
+	hctx, hcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	if err := hs.Shutdown(hctx); err != nil {
+		cfg.Logger.Warn("requests still running at shutdown were cut off", "err", err)
+		hs.Close()
 	}
+	hcancel()
 	stopWriter()
 	wg.Wait()
-	if err := writer.Flush(sctx); err != nil {
+	// Then every committed event goes to the log, and a checkpoint covers it.
+	lctx, lcancel := context.WithTimeout(context.Background(), time.Minute)
+	defer lcancel()
+	if err := writer.Flush(lctx); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("flush the ledger: %w", err))
 	}
-	if err := log.Close(sctx); err != nil {
+	if err := log.Close(lctx); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("close the log: %w", err))
 	}
 	if runErr == nil {

@@ -22,6 +22,9 @@ func runOversight(e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if !a.HasKeys() {
+		return fmt.Errorf("%s has no log yet: has 'vigil serve' run on it?", *f.data)
+	}
 	src, err := ledger.OpenSource(a.LogDir())
 	if err != nil {
 		return fmt.Errorf("the log: %w (has 'vigil serve' run on this data directory?)", err)

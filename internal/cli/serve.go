@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,11 +31,21 @@ func runServe(e *env, args []string) error {
 	cfg.Addr, cfg.LogName, cfg.SecureCookies = *addr, *logName, *secure
 	a, err := app.Open(e.ctx, cfg)
 	if err != nil {
-		return err
+		return stopped(e, err)
 	}
 	defer a.Close()
 	fmt.Fprintf(e.stdout, "Data directory: %s\n", absPath(cfg.Data))
-	return a.Serve(e.ctx)
+	return stopped(e, a.Serve(e.ctx))
+}
+
+// stopped treats an interrupt during start-up as a clean stop, not a
+// failure.
+func stopped(e *env, err error) error {
+	if err != nil && e.ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintln(e.stderr, "vigil: stopped before it started")
+		return nil
+	}
+	return err
 }
 
 func runDemo(e *env, args []string) error {
@@ -75,7 +87,7 @@ func runDemo(e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "The data directory already has accounts: the demo scenario was not seeded again.")
 	}
 	fmt.Fprintln(e.stdout, "Press Ctrl+C to stop.")
-	return a.Serve(e.ctx)
+	return stopped(e, a.Serve(e.ctx))
 }
 
 func absPath(p string) string {

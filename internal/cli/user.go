@@ -64,6 +64,14 @@ func runUser(e *env, args []string) error {
 	if len(f.positional) != want {
 		return usagef("%s takes %d argument(s), got %d; see 'vigil user -h'", sub, want, len(f.positional))
 	}
+	if sub == "add" {
+		if *role == "" {
+			return usagef("add needs --role: one of %s", roleList())
+		}
+		if _, err := auth.ParseRole(*role); err != nil {
+			return usageError{err.Error()}
+		}
+	}
 	a, err := f.open(e)
 	if err != nil {
 		return err
@@ -73,9 +81,6 @@ func runUser(e *env, args []string) error {
 
 	switch sub {
 	case "add":
-		if *role == "" {
-			return usagef("add needs --role: one of %s", roleList())
-		}
 		n := auth.NewAccount{Username: f.positional[0], Role: auth.Role(*role), DisplayName: *name, Unit: *unit}
 		if *stdinPassword {
 			line, err := bufio.NewReader(e.stdin).ReadString('\n')

@@ -77,6 +77,11 @@ func IsPostgres(dsn string) bool {
 }
 
 func openSQLite(path string) (*DB, error) {
+	// A relative path would become the authority of the file: URI.
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
