@@ -12,13 +12,12 @@ import (
 	"github.com/vigil-project/vigil/internal/ledger"
 )
 
-// What ledger.LogConfig defaults to (internal/ledger/log.go, LogConfig.fill)
-// and how OpenLog hands it to Tessera. The baselines copy these by hand: keep
-// them in step with log.go.
+// What ledger.LogConfig defaults to, and how OpenLog hands it to Tessera
+// (the pushback is four batches there too).
 const (
-	vigilBatchSize          = 1024
-	vigilBatchAge           = 10 * time.Millisecond
-	vigilCheckpointInterval = 500 * time.Millisecond
+	vigilBatchSize          = ledger.DefaultBatchSize
+	vigilBatchAge           = ledger.DefaultBatchAge
+	vigilCheckpointInterval = ledger.DefaultCheckpointInterval
 	vigilPushback           = 4 * vigilBatchSize
 )
 

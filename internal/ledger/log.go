@@ -22,25 +22,39 @@ type LogConfig struct {
 	Dir string
 	// Keys sign the checkpoints.
 	Keys Keys
-	// BatchSize is the most entries integrated at once (default 1024).
+	// BatchSize is the most entries integrated at once (default
+	// DefaultBatchSize).
 	BatchSize int
-	// BatchAge is how long a partial batch waits for more (default 10ms).
+	// BatchAge is how long a partial batch waits for more (default
+	// DefaultBatchAge).
 	BatchAge time.Duration
 	// CheckpointInterval is the least time between checkpoints while
-	// entries flow (default 500ms, so that a new checkpoint follows new
-	// entries within a second).
+	// entries flow (default DefaultCheckpointInterval).
 	CheckpointInterval time.Duration
 }
 
+// The log's defaults.
+const (
+	// DefaultBatchSize is the writer's batch: up to this many committed
+	// events go to the log in one integration.
+	DefaultBatchSize = 1024
+	// DefaultBatchAge is short: the writer adds a whole batch at once, so
+	// waiting for more only delays it.
+	DefaultBatchAge = 2 * time.Millisecond
+	// DefaultCheckpointInterval makes a new checkpoint follow new entries
+	// within a second.
+	DefaultCheckpointInterval = 500 * time.Millisecond
+)
+
 func (c *LogConfig) fill() {
 	if c.BatchSize <= 0 {
-		c.BatchSize = 1024
+		c.BatchSize = DefaultBatchSize
 	}
 	if c.BatchAge <= 0 {
-		c.BatchAge = 10 * time.Millisecond
+		c.BatchAge = DefaultBatchAge
 	}
 	if c.CheckpointInterval <= 0 {
-		c.CheckpointInterval = 500 * time.Millisecond
+		c.CheckpointInterval = DefaultCheckpointInterval
 	}
 }
 

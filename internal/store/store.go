@@ -45,6 +45,7 @@ type DB struct {
 	r      *sql.DB
 	dsn    string
 	rebind sync.Map // query text -> rebound text (PostgreSQL)
+	group  *groupCommitter
 }
 
 // Open opens the database that dsn names: a postgres:// or postgresql://
@@ -108,7 +109,9 @@ func openSQLite(path string) (*DB, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	r.SetMaxOpenConns(8)
-	return &DB{kind: SQLite, w: w, r: r, dsn: path}, nil
+	db := &DB{kind: SQLite, w: w, r: r, dsn: path}
+	db.group = newGroupCommitter(db)
+	return db, nil
 }
 
 func openPostgres(dsn string) (*DB, error) {
@@ -138,6 +141,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -231,6 +237,16 @@ type Tx struct {
 	db          *DB
 	tx          *sql.Tx
 	afterCommit []func()
+	// grouped: the transaction is shared with other callers' (SQLite group
+	// commit), so one caller's cancelled context must not interrupt it.
+	grouped bool
+}
+
+func (t *Tx) ctx(ctx context.Context) context.Context {
+	if t.grouped {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // Kind says which engine the transaction runs on.
@@ -238,18 +254,18 @@ func (t *Tx) Kind() Kind { return t.db.kind }
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(ctx, t.db.q(query), args...)
+	res, err := t.tx.ExecContext(t.ctx(ctx), t.db.q(query), args...)
 	return res, classify(err)
 }
 
 // QueryRow runs a query in the transaction that returns at most one row.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.db.q(query), args...)
+	return t.tx.QueryRowContext(t.ctx(ctx), t.db.q(query), args...)
 }
 
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.db.q(query), args...)
+	return t.tx.QueryContext(t.ctx(ctx), t.db.q(query), args...)
 }
 
 // AfterCommit registers f to run once the transaction has committed. It is
@@ -258,14 +274,24 @@ func (t *Tx) AfterCommit(f func()) { t.afterCommit = append(t.afterCommit, f) }
 
 // Tx runs f in one write transaction, committing when f returns nil and
 // rolling back otherwise. f's error is returned as it is, so that callers
-// can still tell what it was.
+// can still tell what it was; a panic in f is an error too. Tx returns
+// only once the outcome is durable: nil means committed.
+//
+// On SQLite, concurrent callers share one transaction (group commit): each
+// f runs in a savepoint of its own, in turn, so each sees the database as
+// if the others had run before it, and a failing f undoes only its own
+// work; then one commit, and one fsync, makes all of them durable. f must
+// not call Tx itself.
 func (db *DB) Tx(ctx context.Context, f func(*Tx) error) error {
+	if db.group != nil {
+		return db.group.do(ctx, f)
+	}
 	stx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	tx := &Tx{db: db, tx: stx}
-	if err := f(tx); err != nil {
+	if err := protect(f, tx); err != nil {
 		_ = stx.Rollback()
 		return err
 	}

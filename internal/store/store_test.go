@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -138,6 +140,93 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		}
 		if _, err := db.Migrate(ctx); err == nil {
 			t.Fatal("Migrate accepted a database newer than the binary")
+		}
+	})
+}
+
+// TestConcurrentOutcomes: when many callers write at once (and on SQLite
+// share a commit), each gets its own outcome: a failing or panicking
+// function undoes only its own work, and hooks run only for what
+// committed.
+func TestConcurrentOutcomes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		hooks := map[int]bool{}
+		errs := make([]error, 120)
+		for i := range 120 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = db.Tx(ctx, func(tx *store.Tx) error {
+					tx.AfterCommit(func() { mu.Lock(); hooks[i] = true; mu.Unlock() })
+					name := "u" + strconv.Itoa(i)
+					if _, err := tx.Exec(ctx, "INSERT INTO accounts (id, username, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)", name, name, "admin", "x", 1, 1); err != nil {
+						return err
+					}
+					switch i % 3 {
+					case 1:
+						return errors.New("refused " + name)
+					case 2:
+						if i%6 == 2 {
+							panic("bug in " + name)
+						}
+						// A duplicate: a constraint error undoes only this caller's work.
+						_, err := tx.Exec(ctx, "INSERT INTO accounts (id, username, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)", name+"b", name, "admin", "x", 1, 1)
+						return err
+					}
+					return nil
+				})
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			switch {
+			case i%3 == 0 && err != nil:
+				t.Errorf("caller %d: %v", i, err)
+			case i%3 == 1 && (err == nil || err.Error() != "refused u"+strconv.Itoa(i)):
+				t.Errorf("caller %d: %v, want its own error", i, err)
+			case i%6 == 2 && (err == nil || !strings.Contains(err.Error(), "panic")):
+				t.Errorf("caller %d: %v, want a panic error", i, err)
+			case i%6 == 5 && !errors.Is(err, store.ErrConflict):
+				t.Errorf("caller %d: %v, want ErrConflict", i, err)
+			}
+		}
+		rows, err := db.Query(ctx, "SELECT id FROM accounts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for rows.Next() {
+			var id string
+			rows.Scan(&id)
+			got[id] = true
+		}
+		rows.Close()
+		for i := range 120 {
+			name := "u" + strconv.Itoa(i)
+			if got[name] != (i%3 == 0) {
+				t.Errorf("%s committed = %v", name, got[name])
+			}
+			if hooks[i] != (i%3 == 0) {
+				t.Errorf("caller %d: AfterCommit ran = %v", i, hooks[i])
+			}
+		}
+		if len(got) != 40 {
+			t.Errorf("%d rows, want 40", len(got))
+		}
+	})
+}
+
+func TestCancelledBeforeRunning(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		ran := false
+		err := db.Tx(ctx, func(tx *store.Tx) error { ran = true; return nil })
+		if !errors.Is(err, context.Canceled) || ran {
+			t.Fatalf("Tx with a cancelled context: %v, ran %v", err, ran)
 		}
 	})
 }
