@@ -36,8 +36,9 @@ func (a *App) Serve(ctx context.Context) error {
 		log.Close(sctx)
 	}
 	writer := ledger.NewWriter(a.DB, log, a.Outbox, ledger.WriterConfig{Logger: cfg.Logger})
-	// Finish what a previous run left before taking requests.
-	if _, err := writer.Recover(ctx); err != nil {
+	// Finish what a previous run (or a command run meanwhile) left, before
+	// taking requests.
+	if err := writer.Flush(ctx); err != nil {
 		closeLog()
 		return err
 	}

@@ -100,10 +100,15 @@ func (g *groupCommitter) commit(group []*txRequest) {
 		tx *Tx
 	}
 	var ok []member
-	fail := func(err error) {
+	// abort rolls everything back: the members so far and the requests
+	// from index from on all learn err.
+	abort := func(err error, from int) {
 		_ = stx.Rollback()
 		for _, m := range ok {
 			m.r.result <- err
+		}
+		for _, r := range group[from:] {
+			r.result <- err
 		}
 	}
 	for i, r := range group {
@@ -113,36 +118,25 @@ func (g *groupCommitter) commit(group []*txRequest) {
 		}
 		sp := "g" + strconv.Itoa(i)
 		if _, err := stx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
-			r.result <- fmt.Errorf("store: savepoint: %w", err)
-			fail(fmt.Errorf("store: savepoint: %w", err))
-			for _, rest := range group[i+1:] {
-				rest.result <- fmt.Errorf("store: savepoint: %w", err)
-			}
+			abort(fmt.Errorf("store: savepoint: %w", err), i)
 			return
 		}
 		tx := &Tx{db: g.db, tx: stx, grouped: true}
 		if ferr := protect(r.f, tx); ferr != nil {
-			_, rerr := stx.ExecContext(ctx, "ROLLBACK TO "+sp)
-			if rerr == nil {
-				_, rerr = stx.ExecContext(ctx, "RELEASE "+sp)
+			_, err := stx.ExecContext(ctx, "ROLLBACK TO "+sp)
+			if err == nil {
+				_, err = stx.ExecContext(ctx, "RELEASE "+sp)
 			}
 			r.result <- ferr
-			if rerr != nil {
+			if err != nil {
 				// The transaction is broken: nobody's work can commit.
-				fail(fmt.Errorf("store: roll back a failed write: %w", rerr))
-				for _, rest := range group[i+1:] {
-					rest.result <- fmt.Errorf("store: %w", rerr)
-				}
+				abort(fmt.Errorf("store: roll back a failed write: %w", err), i+1)
 				return
 			}
 			continue
 		}
 		if _, err := stx.ExecContext(ctx, "RELEASE "+sp); err != nil {
-			r.result <- fmt.Errorf("store: release: %w", classify(err))
-			fail(fmt.Errorf("store: release: %w", classify(err)))
-			for _, rest := range group[i+1:] {
-				rest.result <- fmt.Errorf("store: release: %w", classify(err))
-			}
+			abort(fmt.Errorf("store: release: %w", classify(err)), i)
 			return
 		}
 		ok = append(ok, member{r, tx})
