@@ -39,6 +39,7 @@ var commands = []command{
 	{"keys", "show the log's public key: keys public", runKeys},
 	{"verify", "verify a public log: its signature, tiles, entries and growth", runVerify},
 	{"oversight", "oversight tools: oversight reconcile", runOversight},
+	{"policy", "policy packs: list, test a pack's examples, check a request", runPolicy},
 	{"version", "print the version", runVersion},
 }
 
