@@ -17,7 +17,7 @@ import (
 	"golang.org/x/text/language"
 )
 
-//go:embed messages/*.json
+//go:embed messages
 var files embed.FS
 
 // Catalog maps message keys to text, per language.
@@ -36,15 +36,19 @@ func Load() (*Catalog, error) {
 	return load(files)
 }
 
+// load reads messages/LANG/*.json: each language's messages may be split
+// into files by area (core, policy, force, ...); a key may appear in one
+// file only.
 func load(fsys fs.FS) (*Catalog, error) {
 	c := &Catalog{messages: map[string]map[string]string{}}
-	names, err := fs.Glob(fsys, "messages/*.json")
+	names, err := fs.Glob(fsys, "messages/*/*.json")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(names)
+	from := map[string]string{} // lang/key -> file, to report duplicates
 	for _, name := range names {
-		lang := strings.TrimSuffix(path.Base(name), ".json")
+		lang := path.Base(path.Dir(name))
 		b, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return nil, err
@@ -53,7 +57,16 @@ func load(fsys fs.FS) (*Catalog, error) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", name, err)
 		}
-		c.messages[lang] = m
+		if c.messages[lang] == nil {
+			c.messages[lang] = map[string]string{}
+		}
+		for k, v := range m {
+			if other, dup := from[lang+"/"+k]; dup {
+				return nil, fmt.Errorf("i18n: %q is in both %s and %s", k, other, name)
+			}
+			from[lang+"/"+k] = name
+			c.messages[lang][k] = v
+		}
 	}
 	en, ok := c.messages[Fallback]
 	if !ok {

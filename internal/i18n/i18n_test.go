@@ -33,13 +33,14 @@ func TestEmbeddedCatalog(t *testing.T) {
 
 func TestTranslationsMustBeComplete(t *testing.T) {
 	fsys := fstest.MapFS{
-		"messages/en.json": {Data: []byte(`{"a":"A","b":"B"}`)},
-		"messages/fr.json": {Data: []byte(`{"a":"A fr"}`)},
+		"messages/en/core.json":  {Data: []byte(`{"a":"A"}`)},
+		"messages/en/extra.json": {Data: []byte(`{"b":"B"}`)},
+		"messages/fr/core.json":  {Data: []byte(`{"a":"A fr"}`)},
 	}
 	if _, err := load(fsys); err == nil || !strings.Contains(err.Error(), `fr lacks "b"`) {
 		t.Fatalf("incomplete translation: %v", err)
 	}
-	fsys["messages/fr.json"] = &fstest.MapFile{Data: []byte(`{"a":"A fr","b":"B fr"}`)}
+	fsys["messages/fr/core.json"] = &fstest.MapFile{Data: []byte(`{"a":"A fr","b":"B fr"}`)}
 	c, err := load(fsys)
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +50,16 @@ func TestTranslationsMustBeComplete(t *testing.T) {
 	}
 	if got := c.T("fr", "b"); got != "B fr" {
 		t.Fatalf("T = %q", got)
+	}
+}
+
+func TestKeyInTwoFilesIsRefused(t *testing.T) {
+	fsys := fstest.MapFS{
+		"messages/en/core.json":  {Data: []byte(`{"a":"A"}`)},
+		"messages/en/other.json": {Data: []byte(`{"a":"again"}`)},
+	}
+	if _, err := load(fsys); err == nil || !strings.Contains(err.Error(), `"a" is in both`) {
+		t.Fatalf("duplicate key: %v", err)
 	}
 }
 
