@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-project/vigil/internal/i18n"
 	"github.com/vigil-project/vigil/internal/id"
 	"github.com/vigil-project/vigil/internal/ledger"
+	"github.com/vigil-project/vigil/internal/policy"
 	"github.com/vigil-project/vigil/internal/store"
 )
 
@@ -38,6 +39,17 @@ type Config struct {
 	SecureCookies bool
 	// Auth tunes accounts and sessions.
 	Auth auth.Config
+	// Policy packs to stack on the default pack, in order (names of
+	// built-in packs or files).
+	Policy []string
+	// PolicySwitches set the packs' switches.
+	PolicySwitches map[string]bool
+	// PolicyOverrides let a pack switch off these deny rules; each is
+	// recorded on the public log at start.
+	PolicyOverrides []string
+	// DataContact is where people ask about data held on them; every
+	// public notice gives it (default: the /rights page).
+	DataContact string
 	// Log tunes the Merkle log.
 	Log ledger.LogConfig
 	// Logger receives operational logs (default: text to stderr).
@@ -68,6 +80,7 @@ type App struct {
 	Outbox     *ledger.Outbox
 	Auth       *auth.Service
 	Assemblies *assembly.Service
+	Policy     *policy.Engine
 	// Keys are the log's keys; zero until the first serve makes them.
 	Keys     ledger.Keys
 	Messages *i18n.Catalog
@@ -155,7 +168,24 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Auth = auth.New(db, a.Outbox, cfg.Auth)
-	a.Assemblies = assembly.NewService(db, a.Outbox)
+	stack, err := policy.Stack(policy.DefaultPack)
+	if err == nil {
+		for _, name := range cfg.Policy {
+			var p *policy.Pack
+			if p, err = policy.Open(name); err != nil {
+				break
+			}
+			stack = append(stack, p)
+		}
+	}
+	if err == nil {
+		a.Policy, err = policy.NewEngine(stack, policy.Options{Switches: cfg.PolicySwitches, Overrides: cfg.PolicyOverrides})
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Assemblies = assembly.NewService(db, a.Outbox, assembly.Options{Policy: a.Policy, DataContact: cfg.DataContact})
 	return a, nil
 }
 

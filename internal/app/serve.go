@@ -50,6 +50,11 @@ func (a *App) Serve(ctx context.Context) error {
 		}
 		return fmt.Errorf("cannot listen on %s: %w", cfg.Addr, err)
 	}
+	if err := a.recordPolicy(ctx); err != nil {
+		ln.Close()
+		closeLog()
+		return err
+	}
 	admin, password, created, err := a.Auth.EnsureAdmin(ctx)
 	if err != nil {
 		ln.Close()
@@ -89,18 +94,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(10 * time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-wctx.Done():
-				return
-			case <-t.C:
-				if _, err := a.Auth.PruneSessions(wctx); err != nil {
-					cfg.Logger.Warn("prune sessions", "err", err)
-				}
-			}
-		}
+		a.housekeeping(wctx)
 	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()

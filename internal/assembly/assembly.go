@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-project/vigil/internal/i18n"
 	"github.com/vigil-project/vigil/internal/id"
 	"github.com/vigil-project/vigil/internal/ledger"
+	"github.com/vigil-project/vigil/internal/policy"
 	"github.com/vigil-project/vigil/internal/store"
 )
 
@@ -83,16 +84,56 @@ var CanRegister = []auth.Role{auth.Officer, auth.Commander, auth.Monitor, auth.A
 // that recorded it: those who liaise with organisers, and oversight.
 var CanSeeContact = []auth.Role{auth.Commander, auth.Oversight}
 
-// Service keeps the register.
+// Policy decides requests: the policy engine, as the register needs it.
+type Policy interface {
+	Decide(policy.Request) (policy.Decision, error)
+	// NoticeDelayDays is the longest a covert deployment's notice may wait.
+	NoticeDelayDays() int
+}
+
+// Training says whether every officer of a unit holds a current training
+// certificate for a weapon at a time.
+type Training interface {
+	UnitTrained(ctx context.Context, unit, weapon string, at time.Time) (bool, error)
+}
+
+// untrained is the Training of a Vigil without a training register: no
+// unit is trained, so no less-lethal weapon is allowed.
+type untrained struct{}
+
+func (untrained) UnitTrained(context.Context, string, string, time.Time) (bool, error) {
+	return false, nil
+}
+
+// Options configure the service; only Policy is required.
+type Options struct {
+	Policy   Policy
+	Training Training
+	// DataContact is where people can ask about data held on them; every
+	// public notice gives it.
+	DataContact string
+}
+
+// Service keeps the register of assemblies and technologies, and the
+// requests, authorizations, deployments and notices around them.
 type Service struct {
-	db     *store.DB
-	outbox *ledger.Outbox
-	now    func() time.Time
+	db       *store.DB
+	outbox   *ledger.Outbox
+	policy   Policy
+	training Training
+	contact  string
+	now      func() time.Time
 }
 
 // NewService returns the register over db.
-func NewService(db *store.DB, outbox *ledger.Outbox) *Service {
-	return &Service{db: db, outbox: outbox, now: time.Now}
+func NewService(db *store.DB, outbox *ledger.Outbox, opts Options) *Service {
+	if opts.Training == nil {
+		opts.Training = untrained{}
+	}
+	if opts.DataContact == "" {
+		opts.DataContact = "/rights"
+	}
+	return &Service{db: db, outbox: outbox, policy: opts.Policy, training: opts.Training, contact: opts.DataContact, now: time.Now}
 }
 
 // invalid returns an ErrInvalid whose message is the catalog's text for key.

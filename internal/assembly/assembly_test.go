@@ -50,7 +50,7 @@ func TestRegister(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		outbox := ledger.NewOutbox()
-		s := NewService(db, outbox)
+		s := NewService(db, outbox, Options{})
 		as := auth.New(db, outbox, auth.Config{Params: auth.Params{Memory: 1024, Time: 1, Threads: 1}})
 		officer, _, err := as.Create(ctx, ledger.System, auth.NewAccount{Username: "officer", Role: auth.Officer})
 		if err != nil {

@@ -6,21 +6,52 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/vigil-project/vigil/internal/app"
 	"github.com/vigil-project/vigil/internal/demo"
 )
 
-func serveFlags(f *flags) (addr, logName *string, secure *bool) {
-	addr = f.String("addr", envOr("VIGIL_ADDR", "127.0.0.1:8080"), "listen on `ADDR` ($VIGIL_ADDR)")
-	logName = f.String("log-name", os.Getenv("VIGIL_LOG_NAME"), "the `NAME` of a new log, such as log.example.org/vigil ($VIGIL_LOG_NAME)")
-	secure = f.Bool("secure-cookies", false, "mark cookies Secure (set when clients reach Vigil over TLS)")
-	return
+// serveConfig holds the flags serve shares with demo.
+type serveConfig struct {
+	addr, logName, contact     *string
+	secure                     *bool
+	packs, switches, overrides stringList
+}
+
+func serveFlags(f *flags) *serveConfig {
+	c := &serveConfig{
+		addr:    f.String("addr", envOr("VIGIL_ADDR", "127.0.0.1:8080"), "listen on `ADDR` ($VIGIL_ADDR)"),
+		logName: f.String("log-name", os.Getenv("VIGIL_LOG_NAME"), "the `NAME` of a new log, such as log.example.org/vigil ($VIGIL_LOG_NAME)"),
+		contact: f.String("data-contact", os.Getenv("VIGIL_DATA_CONTACT"), "where people ask about data held on them, shown on every public notice: a `URL or address`"),
+		secure:  f.Bool("secure-cookies", false, "mark cookies Secure (set when clients reach Vigil over TLS)"),
+	}
+	f.Var(&c.packs, "policy", "a policy `PACK` on top of the default (a built-in name or a file; repeat for more, in order)")
+	f.Var(&c.switches, "policy-switch", "set a pack's switch: `NAME=true|false` (recorded on the public log)")
+	f.Var(&c.overrides, "policy-override", "let a pack switch off the deny `RULE` (recorded on the public log)")
+	return c
+}
+
+// apply puts the flags into cfg.
+func (c *serveConfig) apply(cfg *app.Config) error {
+	cfg.Addr, cfg.LogName, cfg.SecureCookies, cfg.DataContact = *c.addr, *c.logName, *c.secure, *c.contact
+	cfg.Policy, cfg.PolicyOverrides = c.packs, c.overrides
+	cfg.PolicySwitches = map[string]bool{}
+	for _, s := range c.switches {
+		name, v, ok := strings.Cut(s, "=")
+		b, err := strconv.ParseBool(v)
+		if !ok || err != nil {
+			return usagef("--policy-switch takes NAME=true or NAME=false, not %q", s)
+		}
+		cfg.PolicySwitches[name] = b
+	}
+	return nil
 }
 
 func runServe(e *env, args []string) error {
 	f := newFlags(e, "serve", "serve [--data DIR] [--db URL] [--addr ADDR] [--log-name NAME]").withStore()
-	addr, logName, secure := serveFlags(f)
+	sc := serveFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -28,7 +59,9 @@ func runServe(e *env, args []string) error {
 		return usagef("serve takes no arguments, only flags")
 	}
 	cfg := f.config(e)
-	cfg.Addr, cfg.LogName, cfg.SecureCookies = *addr, *logName, *secure
+	if err := sc.apply(&cfg); err != nil {
+		return err
+	}
 	a, err := app.Open(e.ctx, cfg)
 	if err != nil {
 		return stopped(e, err)

@@ -57,6 +57,10 @@ type Event struct {
 	Time time.Time
 }
 
+// Digest is a public fact that is a hash: "sha256:" and 64 hex digits,
+// such as the digest of a policy pack or of a decided request.
+type Digest string
+
 // Entry is an event as the public log holds it. Its JSON encoding is the
 // log entry's bytes.
 type Entry struct {
@@ -87,6 +91,7 @@ var (
 	factKey    = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 	factString = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:/=+-]{0,127}$`)
 	digitRun   = regexp.MustCompile(`[0-9]{7,}`)
+	digestRE   = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 	roleName   = regexp.MustCompile(`^[a-z]{1,20}$`)
 )
 
@@ -132,9 +137,13 @@ func (e Event) validate() error {
 // IMSI or IMEI).
 func checkFact(v any) error {
 	switch x := v.(type) {
+	case Digest:
+		if !digestRE.MatchString(string(x)) {
+			return fmt.Errorf("digest %q is not sha256:<64 hex digits>", x)
+		}
 	case string:
-		if x == "" {
-			return nil
+		if x == "" || digestRE.MatchString(x) {
+			return nil // a digest's hex digits may run long; it is no phone number
 		}
 		if !factString.MatchString(x) {
 			return fmt.Errorf("string %q is not a short token (letters, digits, _ . : / = + -)", x)
@@ -148,6 +157,15 @@ func checkFact(v any) error {
 		}
 		for _, s := range x {
 			if err := checkFact(s); err != nil {
+				return err
+			}
+		}
+	case []Digest:
+		if len(x) > 64 {
+			return errors.New("list longer than 64")
+		}
+		for _, d := range x {
+			if err := checkFact(d); err != nil {
 				return err
 			}
 		}

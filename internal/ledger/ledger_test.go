@@ -466,3 +466,30 @@ func TestOneWriterPerDatabase(t *testing.T) {
 		}
 	})
 }
+
+func TestDigestFacts(t *testing.T) {
+	db := storetest.SQLite(t)
+	o := ledger.NewOutbox()
+	ctx := context.Background()
+	kind := ledger.Kind{Name: "test.decided", Facts: []string{"pack", "packs"}}
+	d := ledger.Digest("sha256:" + strings.Repeat("1234567890", 6) + "abcd")
+	var id int64
+	err := db.Tx(ctx, func(tx *store.Tx) (err error) {
+		id, err = o.Record(ctx, tx, ledger.Event{Kind: kind, Actor: ledger.System, Facts: map[string]any{"pack": d, "packs": []ledger.Digest{d, d}}})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("a digest with long digit runs was refused: %v", err)
+	}
+	ev, _ := ledger.Get(ctx, db, id)
+	if _, err := ledger.ParseEntry(ev.Entry); err != nil {
+		t.Fatalf("entry with a digest does not parse: %v", err)
+	}
+	err = db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := o.Record(ctx, tx, ledger.Event{Kind: kind, Actor: ledger.System, Facts: map[string]any{"pack": ledger.Digest("sha256:447700900123")}})
+		return err
+	})
+	if !errors.Is(err, ledger.ErrInvalidEvent) {
+		t.Fatalf("a malformed digest: %v", err)
+	}
+}

@@ -77,4 +77,97 @@ CREATE TABLE ledger_binding (
 	verifier_key TEXT NOT NULL,
 	bound_at BIGINT NOT NULL
 )`},
+	{Name: "assembly: technologies, assessments, requests, authorizations, deployments, notices", SQL: `
+CREATE TABLE technologies (
+	id TEXT PRIMARY KEY,
+	kind TEXT NOT NULL,
+	product TEXT NOT NULL,
+	supplier TEXT NOT NULL,
+	version TEXT NOT NULL DEFAULT '',
+	properties TEXT NOT NULL,
+	weapon TEXT NOT NULL DEFAULT '',
+	accuracy TEXT NOT NULL DEFAULT '',
+	demographic_errors TEXT NOT NULL DEFAULT '',
+	documents TEXT NOT NULL DEFAULT '[]',
+	registered INTEGER NOT NULL DEFAULT 0,
+	created_by TEXT NOT NULL REFERENCES accounts (id),
+	created_at BIGINT NOT NULL,
+	updated_at BIGINT NOT NULL
+);
+CREATE TABLE assessments (
+	id TEXT PRIMARY KEY,
+	technology_id TEXT NOT NULL REFERENCES technologies (id),
+	assessed_on BIGINT NOT NULL,
+	expires_on BIGINT NOT NULL,
+	assessor TEXT NOT NULL,
+	summary TEXT NOT NULL,
+	created_by TEXT NOT NULL REFERENCES accounts (id),
+	created_at BIGINT NOT NULL
+);
+CREATE INDEX assessments_technology ON assessments (technology_id, expires_on);
+CREATE TABLE requests (
+	id TEXT PRIMARY KEY,
+	assembly_id TEXT REFERENCES assemblies (id),
+	technology_id TEXT NOT NULL REFERENCES technologies (id),
+	body TEXT NOT NULL,
+	area TEXT NOT NULL DEFAULT '',
+	outcome TEXT NOT NULL,
+	decision TEXT NOT NULL,
+	status TEXT NOT NULL,
+	notice_delay_days INTEGER NOT NULL DEFAULT 0,
+	notice_delay_reason TEXT NOT NULL DEFAULT '',
+	requested_by TEXT NOT NULL REFERENCES accounts (id),
+	requester_unit TEXT NOT NULL DEFAULT '',
+	created_at BIGINT NOT NULL,
+	updated_at BIGINT NOT NULL
+);
+CREATE INDEX requests_status ON requests (status, created_at);
+CREATE INDEX requests_requester ON requests (requested_by, created_at);
+CREATE TABLE authorizations (
+	id TEXT PRIMARY KEY,
+	request_id TEXT NOT NULL UNIQUE REFERENCES requests (id),
+	approved INTEGER NOT NULL,
+	reasons TEXT NOT NULL,
+	starts_at BIGINT,
+	ends_at BIGINT,
+	retention_days INTEGER,
+	decided_by TEXT NOT NULL REFERENCES accounts (id),
+	authority TEXT NOT NULL DEFAULT '',
+	decided_at BIGINT NOT NULL
+);
+CREATE TABLE deployments (
+	id TEXT PRIMARY KEY,
+	request_id TEXT NOT NULL UNIQUE REFERENCES requests (id),
+	assembly_id TEXT REFERENCES assemblies (id),
+	technology_id TEXT NOT NULL REFERENCES technologies (id),
+	starts_at BIGINT NOT NULL,
+	ends_at BIGINT NOT NULL,
+	retention_days INTEGER NOT NULL,
+	status TEXT NOT NULL,
+	review_by BIGINT,
+	ended_at BIGINT,
+	end_reason TEXT NOT NULL DEFAULT '',
+	created_at BIGINT NOT NULL
+);
+CREATE INDEX deployments_active_end ON deployments (ends_at) WHERE status = 'active';
+CREATE INDEX deployments_review ON deployments (review_by) WHERE review_by IS NOT NULL AND status = 'active';
+CREATE TABLE notices (
+	id TEXT PRIMARY KEY,
+	deployment_id TEXT NOT NULL UNIQUE REFERENCES deployments (id),
+	assembly_id TEXT,
+	technology_kind TEXT NOT NULL,
+	purpose TEXT NOT NULL,
+	starts_at BIGINT NOT NULL,
+	ends_at BIGINT NOT NULL,
+	area TEXT NOT NULL DEFAULT '',
+	authority TEXT NOT NULL,
+	retention_days INTEGER NOT NULL,
+	contact TEXT NOT NULL,
+	publish_at BIGINT NOT NULL,
+	delay_reason TEXT NOT NULL DEFAULT '',
+	published_at BIGINT,
+	created_at BIGINT NOT NULL
+);
+CREATE INDEX notices_unpublished ON notices (publish_at) WHERE published_at IS NULL;
+CREATE INDEX notices_published ON notices (published_at)`},
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-project/vigil/internal/auth"
 	"github.com/vigil-project/vigil/internal/i18n"
 	"github.com/vigil-project/vigil/internal/ledger"
+	"github.com/vigil-project/vigil/internal/policy"
 	"github.com/vigil-project/vigil/internal/store"
 	"github.com/vigil-project/vigil/internal/store/storetest"
 	"github.com/vigil-project/vigil/internal/web"
@@ -34,13 +35,14 @@ func TestMain(m *testing.M) {
 // harness is a real Vigil server over a real database and log, on a
 // loopback port.
 type harness struct {
-	t      testing.TB
-	db     *store.DB
-	auth   *auth.Service
-	keys   ledger.Keys
-	log    *ledger.Log
-	logDir string
-	ts     *httptest.Server
+	t          testing.TB
+	db         *store.DB
+	auth       *auth.Service
+	assemblies *assembly.Service
+	keys       ledger.Keys
+	log        *ledger.Log
+	logDir     string
+	ts         *httptest.Server
 	// passwords of the accounts made by account()
 	passwords map[string]string
 }
@@ -76,8 +78,17 @@ func newHarness(t testing.TB, db *store.DB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stack, err := policy.Stack(policy.DefaultPack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, err := policy.NewEngine(stack, policy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.assemblies = assembly.NewService(db, outbox, assembly.Options{Policy: engine})
 	srv, err := web.New(web.Deps{
-		DB: db, Auth: h.auth, Assemblies: assembly.NewService(db, outbox), Keys: keys, Log: h.log.Reader(),
+		DB: db, Auth: h.auth, Assemblies: h.assemblies, Keys: keys, Log: h.log.Reader(),
 		Writer: writer, Messages: cat, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
