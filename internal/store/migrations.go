@@ -170,4 +170,6 @@ CREATE TABLE notices (
 );
 CREATE INDEX notices_unpublished ON notices (publish_at) WHERE published_at IS NULL;
 CREATE INDEX notices_published ON notices (published_at)`},
+	// force: append the use-of-force migration here
+	// disrupt: append the disruption-order migration here
 }

@@ -135,6 +135,10 @@ func (s *Server) routes() {
 	// Oversight.
 	s.page("GET /oversight/reconcile", roles(auth.Oversight, auth.Admin), s.reconcilePage)
 
+	// Capabilities with routes of their own.
+	s.forceRoutes()
+	s.disruptRoutes()
+
 	// The JSON API.
 	s.apiRoute("GET /api/openapi.json", public, s.openAPI)
 	s.apiRoute("GET /api/ledger", public, s.apiLedger)

@@ -1,0 +1,4 @@
+package web
+
+// disruptRoutes registers the disruption-order routes.
+func (s *Server) disruptRoutes() {}
