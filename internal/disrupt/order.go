@@ -17,96 +17,106 @@ import (
 //
 // Zero values mean "not known": an empty string, an empty list, a zero
 // End, Unknown for an Answer.
+//
+// Its JSON form, with the names the field tags give and the days as
+// YYYY-MM-DD (see MarshalJSON), is how Vigil stores an order and how its
+// API exchanges one.
 type Order struct {
 	// Who ordered it, and why.
 
 	// IssuingAuthority is the body or official that issued the order
 	// (decision_maker).
-	IssuingAuthority string
+	IssuingAuthority string `json:"issuing_authority,omitempty"`
 	// OrderedBy is the kind of authority, as STOP classes it, for example
 	// "Executive government" (ordered_by).
-	OrderedBy string
+	OrderedBy string `json:"ordered_by,omitempty"`
 	// LegalBasis is the law or instrument the order invokes (legal_method).
-	LegalBasis string
+	LegalBasis string `json:"legal_basis,omitempty"`
 	// Justification is the reason the government gave (gov_justification).
-	Justification string
+	Justification string `json:"justification,omitempty"`
 	// GovernmentAcknowledged says whether the government acknowledged the
 	// disruption (gov_ack).
-	GovernmentAcknowledged Answer
+	GovernmentAcknowledged Answer `json:"government_acknowledged,omitzero"`
 
 	// Where, and what.
 
 	// Country is the country as STOP names it, in the United Nations'
 	// form, for example "Iran (Islamic Republic of)"; STOP joins several
 	// with "; " (country).
-	Country string
+	Country string `json:"country"`
 	// WorldRegion is STOP's world region, for example "MENA" (region).
-	WorldRegion string
+	WorldRegion string `json:"world_region,omitempty"`
 	// GeoScope is STOP's geographic scope, for example GeoScopeOneCity
 	// (geo_scope).
-	GeoScope string
+	GeoScope string `json:"geo_scope,omitempty"`
 	// Regions are the places affected, for example "Tigray" or
 	// "Nationwide" (area_name).
-	Regions []string
+	Regions []string `json:"regions,omitempty"`
 	// Types is what was done: shut down, throttled, or both
 	// (shutdown_type).
-	Types []ShutdownType
+	Types []ShutdownType `json:"types,omitempty"`
 	// Extent is whether the whole network or particular services were cut
 	// (shutdown_extent).
-	Extent []Extent
+	Extent []Extent `json:"extent,omitempty"`
 	// Networks are the networks affected (affected_network).
-	Networks []Network
+	Networks []Network `json:"networks,omitempty"`
 	// Services are the services blocked: the named services of STOP's
 	// columns (ServiceFacebook, ...) and any other by name
 	// (facebook_affected ... phonecall_affected, other_affected).
-	Services []string
+	Services []string `json:"services,omitempty"`
 	// Telcos are the operators involved, as one text (telcos_involved).
-	Telcos string
+	Telcos string `json:"telcos,omitempty"`
 
 	// When.
 
 	// Start is the day it started (start_date); End the day it ended,
 	// zero if it has not or is not known (end_date). STOP records days,
-	// not times: only the date, in UTC, is exported.
-	Start, End time.Time
+	// not times: only the date, in UTC, is exported. In JSON they are
+	// written YYYY-MM-DD (see MarshalJSON).
+	Start time.Time `json:"-"`
+	End   time.Time `json:"-"`
 	// StartDateType says how Start is known, for example "Actual"
 	// (start_date_type).
-	StartDateType string
+	StartDateType string `json:"start_date_type,omitempty"`
 	// Status is whether it has ended (shutdown_status).
-	Status Status
+	Status Status `json:"status,omitempty"`
 	// Duration is STOP's duration cell, kept as written: the dataset
 	// mixes numbers with words such as "Curfew Style" (duration).
-	Duration string
+	Duration string `json:"duration,omitempty"`
 
 	// Context.
 
 	// ActualCause is what STOP found it was for, for example "Protests"
 	// (actual_cause); ActualCauseDetails says more (actual_cause_details).
-	ActualCause, ActualCauseDetails string
+	ActualCause        string `json:"actual_cause,omitempty"`
+	ActualCauseDetails string `json:"actual_cause_details,omitempty"`
 	// Election, Violence and HumanRightsAbuse say whether it was linked to
 	// an election, whether violence and human rights abuses were reported
 	// (election, violence, hr_abuse_reported).
-	Election, Violence, HumanRightsAbuse Answer
+	Election         Answer `json:"election,omitzero"`
+	Violence         Answer `json:"violence,omitzero"`
+	HumanRightsAbuse Answer `json:"human_rights_abuse,omitzero"`
 	// UsersTargeted and UsersTargetDetail describe who was targeted
 	// (users_targeted, users_target_detail).
-	UsersTargeted, UsersTargetDetail string
+	UsersTargeted     string `json:"users_targeted,omitempty"`
+	UsersTargetDetail string `json:"users_target_detail,omitempty"`
 	// Event describes what happened (event).
-	Event string
+	Event string `json:"event,omitempty"`
 	// InfoSource is the kind of source, for example "News media article"
 	// (info_source); SourceLinks are its addresses (info_source_link).
-	InfoSource  string
-	SourceLinks []string
+	InfoSource  string   `json:"info_source,omitempty"`
+	SourceLinks []string `json:"source_links,omitempty"`
 	// AccessNowLinks are Access Now's pages on it (an_link).
-	AccessNowLinks []string
+	AccessNowLinks []string `json:"access_now_links,omitempty"`
 
 	// What the operator did. Vigil only.
 
 	// Challenged says whether the operator challenged the order.
-	Challenged Answer
+	Challenged Answer `json:"challenged"`
 	// Implemented says whether the operator carried it out.
-	Implemented Answer
+	Implemented Answer `json:"implemented"`
 	// CustomersTold says whether the operator told its customers.
-	CustomersTold Answer
+	CustomersTold Answer `json:"customers_told"`
 }
 
 // Answer is a yes-or-no fact that may not be known.
@@ -227,6 +237,16 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 // Unwrap returns ErrInvalid.
 func (e *FieldError) Unwrap() error { return ErrInvalid }
 
+// FieldErrors returns the problems an error of Validate (or of Record)
+// joins, in order; nil if err holds no *FieldError.
+func FieldErrors(err error) []*FieldError {
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		return nil
+	}
+	return fieldErrors(err)
+}
+
 // Validate checks the order and returns every broken rule, each a
 // *FieldError wrapping ErrInvalid, joined; nil if the order is valid.
 //
@@ -322,14 +342,26 @@ type Citation struct {
 }
 
 // Flags returns the passages every disruption order is recorded as
-// contrary to. They are the same for every order: Vigil does not weigh an
-// order's reasons before flagging it (see the package documentation).
+// contrary to, each with what it says. They are the same for every order:
+// Vigil does not weigh an order's reasons before flagging it (see the
+// package documentation).
+//
+// The About texts follow A/HRC/44/24 closely: paragraph 21 reports the
+// High Commissioner's view that blanket shutdowns contravene international
+// law and the Human Rights Committee's that generic bans on sites and
+// systems are incompatible with article 19(3) ICCPR; paragraph 22 the
+// Special Rapporteurs' that shutdowns and the blocking of entire websites
+// are extreme and disproportionate and that shutting down entire parts of
+// communications systems can never be justified; paragraph 23 what
+// companies that operate networks should do. Paragraph 53(b)-(c) is the
+// recommendation to States, paragraph 54(d) the one to business
+// enterprises.
 func (o *Order) Flags() []Citation {
 	const std = "UN OHCHR A/HRC/44/24"
 	return []Citation{
-		{std, "21-23", "Network shutdowns and the blocking of services and sites around assemblies."},
-		{std, "53(b)-(c)", "What States are asked to refrain from as to network disruptions and blocking."},
-		{std, "54(d)", "What business enterprises are asked to do when they are ordered to disrupt networks or services."},
+		{std, "21-23", "Blanket Internet shutdowns contravene international law; shutdowns and the blocking of entire websites are an extreme and disproportionate measure, and shutting down entire parts of communications systems can never be justified. Providers that are asked to switch off communications should challenge the requests, keep their customers informed and report the requests and any disruption orders they implement."},
+		{std, "53(b)-(c)", "States should avoid resorting to disruptions and shutdowns of Internet or telecommunications networks at all times, particularly during assemblies, and repeal or amend the laws and policies that permit them."},
+		{std, "54(d)", "Business enterprises should challenge Internet shutdown requests from governments through available legal procedures and keep their customers informed of any such requests and of any disruption orders implemented."},
 	}
 }
 

@@ -174,20 +174,26 @@ var required = []string{"start_date", "end_date", "country", "shutdown_type"}
 // carriage return or another single quote lose that quote: it is the guard
 // WriteSTOP adds against formula injection.
 func ReadSTOP(r io.Reader) ([]Order, []RowError, error) {
+	orders, _, problems, err := readSTOP(r)
+	return orders, problems, err
+}
+
+// readSTOP is ReadSTOP that also returns the line each order starts on.
+func readSTOP(r io.Reader) ([]Order, []int, []RowError, error) {
 	cr := &capReader{r: r, left: MaxSTOPBytes}
 	csvr := csv.NewReader(cr)
 	csvr.FieldsPerRecord = -1
 
-	fail := func(err error) ([]Order, []RowError, error) {
+	fail := func(err error) ([]Order, []int, []RowError, error) {
 		if cr.over {
-			return nil, nil, fmt.Errorf("%w: it is over %d MiB", ErrTooLarge, MaxSTOPBytes>>20)
+			return nil, nil, nil, fmt.Errorf("%w: it is over %d MiB", ErrTooLarge, MaxSTOPBytes>>20)
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 
 	header, err := csvr.Read()
 	if err == io.EOF {
-		return nil, nil, fmt.Errorf("%w: the file is empty; it needs a header row naming the columns", ErrFormat)
+		return nil, nil, nil, fmt.Errorf("%w: the file is empty; it needs a header row naming the columns", ErrFormat)
 	}
 	if err != nil {
 		var perr *csv.ParseError
@@ -198,7 +204,7 @@ func ReadSTOP(r io.Reader) ([]Order, []RowError, error) {
 	}
 	headerLine, _ := csvr.FieldPos(0)
 	if len(header) > maxColumns {
-		return nil, nil, fmt.Errorf("%w: the header has %d columns; at most %d are allowed", ErrFormat, len(header), maxColumns)
+		return nil, nil, nil, fmt.Errorf("%w: the header has %d columns; at most %d are allowed", ErrFormat, len(header), maxColumns)
 	}
 
 	var notes []RowError
@@ -219,7 +225,7 @@ func ReadSTOP(r io.Reader) ([]Order, []RowError, error) {
 			continue
 		}
 		if seen[name] {
-			return nil, nil, fmt.Errorf("%w: the column %s appears twice in the header", ErrFormat, name)
+			return nil, nil, nil, fmt.Errorf("%w: the column %s appears twice in the header", ErrFormat, name)
 		}
 		seen[name] = true
 		at[i] = c
@@ -231,11 +237,12 @@ func ReadSTOP(r io.Reader) ([]Order, []RowError, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, nil, &MissingColumnsError{Columns: missing}
+		return nil, nil, nil, &MissingColumnsError{Columns: missing}
 	}
 
 	var (
 		orders   []Order
+		lines    []int
 		problems = rowErrors{list: notes}
 		rows     int
 	)
@@ -245,7 +252,7 @@ func ReadSTOP(r io.Reader) ([]Order, []RowError, error) {
 			break
 		}
 		if rows++; rows > MaxSTOPRows {
-			return nil, nil, fmt.Errorf("%w: it has more than %d rows", ErrTooLarge, MaxSTOPRows)
+			return nil, nil, nil, fmt.Errorf("%w: it has more than %d rows", ErrTooLarge, MaxSTOPRows)
 		}
 		if err != nil {
 			var perr *csv.ParseError
@@ -291,8 +298,9 @@ func ReadSTOP(r io.Reader) ([]Order, []RowError, error) {
 			continue
 		}
 		orders = append(orders, o)
+		lines = append(lines, line)
 	}
-	return orders, problems.done(), nil
+	return orders, lines, problems.done(), nil
 }
 
 // WriteSTOP writes orders as a STOP-format CSV file: a header row with

@@ -170,6 +170,132 @@ CREATE TABLE notices (
 );
 CREATE INDEX notices_unpublished ON notices (publish_at) WHERE published_at IS NULL;
 CREATE INDEX notices_published ON notices (published_at)`},
-	// force: append the use-of-force migration here
-	// disrupt: append the disruption-order migration here
+	{Name: "force: training certificates, use-of-force incidents, addenda, zero reports, referrals", SQL: `
+CREATE TABLE force_certificates (
+	id TEXT PRIMARY KEY,
+	account_id TEXT NOT NULL REFERENCES accounts (id),
+	weapon TEXT NOT NULL,
+	issued_on BIGINT NOT NULL,
+	expires_on BIGINT NOT NULL,
+	issuer TEXT NOT NULL,
+	reference TEXT NOT NULL DEFAULT '',
+	recorded_by TEXT NOT NULL REFERENCES accounts (id),
+	recorded_at BIGINT NOT NULL,
+	revoked_at BIGINT,
+	revoked_by TEXT REFERENCES accounts (id),
+	revoke_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX force_certificates_holder ON force_certificates (account_id, weapon, expires_on);
+CREATE TABLE force_incidents (
+	id TEXT PRIMARY KEY,
+	officer_id TEXT NOT NULL REFERENCES accounts (id),
+	unit TEXT NOT NULL DEFAULT '',
+	unit_key TEXT NOT NULL DEFAULT '',
+	weapon TEXT NOT NULL,
+	occurred_at BIGINT NOT NULL,
+	month TEXT NOT NULL,
+	point TEXT NOT NULL DEFAULT '',
+	place TEXT NOT NULL DEFAULT '',
+	assembly_id TEXT REFERENCES assemblies (id),
+	circumstances TEXT NOT NULL,
+	warning_given INTEGER NOT NULL,
+	warning TEXT NOT NULL DEFAULT '',
+	injuries INTEGER NOT NULL,
+	injury_description TEXT NOT NULL DEFAULT '',
+	medical TEXT NOT NULL,
+	medical_note TEXT NOT NULL DEFAULT '',
+	body_cameras TEXT NOT NULL,
+	uses INTEGER NOT NULL,
+	trained INTEGER NOT NULL,
+	certificate_id TEXT REFERENCES force_certificates (id),
+	flag TEXT NOT NULL DEFAULT '',
+	flag_note TEXT NOT NULL DEFAULT '',
+	flag_closed_by TEXT REFERENCES accounts (id),
+	flag_closed_at BIGINT,
+	contradicts_zero_report INTEGER NOT NULL DEFAULT 0,
+	created_at BIGINT NOT NULL
+);
+CREATE INDEX force_incidents_officer ON force_incidents (officer_id, occurred_at);
+CREATE INDEX force_incidents_unit_month ON force_incidents (unit_key, month);
+CREATE INDEX force_incidents_month ON force_incidents (month, weapon);
+CREATE INDEX force_incidents_open ON force_incidents (created_at) WHERE flag = 'open';
+CREATE TABLE force_addenda (
+	id TEXT PRIMARY KEY,
+	incident_id TEXT NOT NULL REFERENCES force_incidents (id),
+	author_id TEXT NOT NULL REFERENCES accounts (id),
+	author_role TEXT NOT NULL,
+	text TEXT NOT NULL,
+	body_cameras TEXT NOT NULL,
+	created_at BIGINT NOT NULL
+);
+CREATE INDEX force_addenda_incident ON force_addenda (incident_id, created_at);
+CREATE TABLE force_zero_reports (
+	id TEXT PRIMARY KEY,
+	unit TEXT NOT NULL,
+	unit_key TEXT NOT NULL,
+	month TEXT NOT NULL,
+	filed_by TEXT NOT NULL REFERENCES accounts (id),
+	filed_at BIGINT NOT NULL,
+	contradicted_by TEXT REFERENCES force_incidents (id),
+	UNIQUE (unit_key, month)
+);
+CREATE INDEX force_zero_reports_month ON force_zero_reports (month);
+CREATE TABLE force_referrals (
+	id TEXT PRIMARY KEY,
+	incident_id TEXT NOT NULL REFERENCES force_incidents (id),
+	body_kind TEXT NOT NULL,
+	body TEXT NOT NULL,
+	reference TEXT NOT NULL DEFAULT '',
+	reasons TEXT NOT NULL,
+	status TEXT NOT NULL,
+	referred_by TEXT NOT NULL REFERENCES accounts (id),
+	referred_at BIGINT NOT NULL,
+	updated_at BIGINT NOT NULL
+);
+CREATE INDEX force_referrals_incident ON force_referrals (incident_id);
+CREATE INDEX force_referrals_status ON force_referrals (status, referred_at);
+CREATE TABLE force_referral_updates (
+	id {{serial}},
+	referral_id TEXT NOT NULL REFERENCES force_referrals (id),
+	from_status TEXT NOT NULL,
+	to_status TEXT NOT NULL,
+	note TEXT NOT NULL,
+	updated_by TEXT NOT NULL REFERENCES accounts (id),
+	updated_at BIGINT NOT NULL
+);
+CREATE INDEX force_referral_updates_referral ON force_referral_updates (referral_id, id)`},
+	{Name: "disrupt: disruption orders, their status changes, STOP imports", SQL: `
+CREATE TABLE disrupt_imports (
+	id TEXT PRIMARY KEY,
+	file_sha256 TEXT NOT NULL,
+	rows_read INTEGER NOT NULL,
+	imported INTEGER NOT NULL,
+	duplicates INTEGER NOT NULL,
+	imported_by TEXT NOT NULL REFERENCES accounts (id),
+	imported_at BIGINT NOT NULL
+);
+CREATE TABLE disrupt_orders (
+	id TEXT PRIMARY KEY,
+	dedup_key TEXT NOT NULL UNIQUE,
+	country TEXT NOT NULL,
+	starts_on BIGINT NOT NULL,
+	record TEXT NOT NULL,
+	source TEXT NOT NULL,
+	import_id TEXT REFERENCES disrupt_imports (id),
+	import_line INTEGER NOT NULL DEFAULT 0,
+	recorded_by TEXT NOT NULL REFERENCES accounts (id),
+	recorded_at BIGINT NOT NULL
+);
+CREATE INDEX disrupt_orders_start ON disrupt_orders (starts_on, id);
+CREATE TABLE disrupt_updates (
+	id {{serial}},
+	order_id TEXT NOT NULL REFERENCES disrupt_orders (id),
+	kind TEXT NOT NULL,
+	answer TEXT NOT NULL DEFAULT '',
+	effective_on BIGINT NOT NULL,
+	note TEXT NOT NULL DEFAULT '',
+	recorded_by TEXT NOT NULL REFERENCES accounts (id),
+	recorded_at BIGINT NOT NULL
+);
+CREATE INDEX disrupt_updates_order ON disrupt_updates (order_id, id)`},
 }
