@@ -14,6 +14,8 @@ import (
 
 	"github.com/vigil-project/vigil/internal/assembly"
 	"github.com/vigil-project/vigil/internal/auth"
+	"github.com/vigil-project/vigil/internal/disrupt"
+	"github.com/vigil-project/vigil/internal/force"
 	"github.com/vigil-project/vigil/internal/i18n"
 	"github.com/vigil-project/vigil/internal/id"
 	"github.com/vigil-project/vigil/internal/ledger"
@@ -81,6 +83,11 @@ type App struct {
 	Auth       *auth.Service
 	Assemblies *assembly.Service
 	Policy     *policy.Engine
+	// Disruptions is the register of disruption orders.
+	Disruptions *disrupt.Service
+	// Force is the training register and the use-of-force record; the
+	// register of assemblies asks it whether a unit is trained.
+	Force *force.Service
 	// Keys are the log's keys; zero until the first serve makes them.
 	Keys     ledger.Keys
 	Messages *i18n.Catalog
@@ -185,7 +192,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a.Assemblies = assembly.NewService(db, a.Outbox, assembly.Options{Policy: a.Policy, DataContact: cfg.DataContact})
+	a.Force = force.NewService(db, a.Outbox)
+	a.Assemblies = assembly.NewService(db, a.Outbox, assembly.Options{Policy: a.Policy, Training: a.Force, DataContact: cfg.DataContact})
+	a.Disruptions = disrupt.NewService(db, a.Outbox)
 	return a, nil
 }
 

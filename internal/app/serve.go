@@ -38,9 +38,21 @@ func (a *App) Serve(ctx context.Context) error {
 	writer := ledger.NewWriter(a.DB, log, a.Outbox, ledger.WriterConfig{Logger: cfg.Logger})
 	// Finish what a previous run (or a command run meanwhile) left, before
 	// taking requests.
+	if err := a.recordPolicy(ctx); err != nil {
+		closeLog()
+		return err
+	}
 	if err := writer.Flush(ctx); err != nil {
 		closeLog()
 		return err
+	}
+	// ...and let the public see it before the first visitor does.
+	pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
+	err = log.AwaitPublished(pctx, writer.Stats().NextIndex)
+	pcancel()
+	if err != nil && ctx.Err() != nil {
+		closeLog()
+		return ctx.Err()
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -49,11 +61,6 @@ func (a *App) Serve(ctx context.Context) error {
 			return fmt.Errorf("cannot listen on %s: the address is in use (choose another with --addr)", cfg.Addr)
 		}
 		return fmt.Errorf("cannot listen on %s: %w", cfg.Addr, err)
-	}
-	if err := a.recordPolicy(ctx); err != nil {
-		ln.Close()
-		closeLog()
-		return err
 	}
 	admin, password, created, err := a.Auth.EnsureAdmin(ctx)
 	if err != nil {
@@ -65,7 +72,7 @@ func (a *App) Serve(ctx context.Context) error {
 		fmt.Fprintf(cfg.Out, "\nFirst start: an admin account was created.\n  username: %s\n  password: %s\nThis password is shown only now; you must change it when you first sign in.\n\n", admin.Username, password)
 	}
 	srv, err := web.New(web.Deps{
-		DB: a.DB, Auth: a.Auth, Assemblies: a.Assemblies, Keys: a.Keys, Log: log.Reader(),
+		DB: a.DB, Auth: a.Auth, Assemblies: a.Assemblies, Disruptions: a.Disruptions, Force: a.Force, Keys: a.Keys, Log: log.Reader(),
 		Writer: writer, Messages: a.Messages, Logger: cfg.Logger, Secure: cfg.SecureCookies,
 	})
 	if err != nil {

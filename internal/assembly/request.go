@@ -171,9 +171,16 @@ func (s *Service) FileRequest(ctx context.Context, by auth.Account, n NewRequest
 		}
 	}
 	if tech.Properties.LessLethal && by.Unit != "" && body.Window.Hours > 0 {
-		if body.Force.UnitTrained, err = s.training.UnitTrained(ctx, by.Unit, tech.Weapon, body.Window.Start); err != nil {
+		// Trained for the whole window: at its start and at its end.
+		atStart, err := s.training.UnitTrained(ctx, by.Unit, tech.Weapon, body.Window.Start)
+		if err != nil {
 			return Request{}, 0, err
 		}
+		atEnd, err := s.training.UnitTrained(ctx, by.Unit, tech.Weapon, body.Window.End.Add(-time.Second))
+		if err != nil {
+			return Request{}, 0, err
+		}
+		body.Force.UnitTrained = atStart && atEnd
 	}
 	if n.NoticeDelayDays != 0 {
 		switch max := s.policy.NoticeDelayDays(); {

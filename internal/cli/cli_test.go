@@ -15,8 +15,11 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/transparency-dev/formats/log"
+	"github.com/transparency-dev/tessera/client"
 
 	"github.com/vigil-project/vigil/internal/cli"
+	"github.com/vigil-project/vigil/internal/ledger"
 	"github.com/vigil-project/vigil/internal/store/storetest"
 )
 
@@ -44,11 +47,12 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"flipbyte": cmdFlipbyte,
-			"cpdir":    cmdCpdir,
-			"freeport": cmdFreeport,
-			"waithttp": cmdWaitHTTP,
-			"http":     cmdHTTP,
+			"flipbyte":   cmdFlipbyte,
+			"cpdir":      cmdCpdir,
+			"freeport":   cmdFreeport,
+			"waithttp":   cmdWaitHTTP,
+			"http":       cmdHTTP,
+			"logentries": cmdLogEntries,
 		},
 	})
 }
@@ -202,5 +206,29 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s %s: %s", args[0], args[1], resp.Status)
 	case !failed && neg:
 		ts.Fatalf("%s %s: %s, want a failure", args[0], args[1], resp.Status)
+	}
+}
+
+// cmdLogEntries prints every entry of the log at URL (its root, ending in
+// /log/) that its published checkpoint covers, one per line, as anyone
+// reading the log would get them.
+func cmdLogEntries(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: logentries URL")
+	}
+	src, err := ledger.OpenSource(args[0])
+	ts.Check(err)
+	ctx := context.Background()
+	raw, err := src.ReadCheckpoint(ctx)
+	ts.Check(err)
+	var cp log.Checkpoint
+	_, err = cp.Unmarshal(raw)
+	ts.Check(err)
+	for b := uint64(0); b*256 < cp.Size; b++ {
+		bundle, err := client.GetEntryBundle(ctx, src.ReadEntryBundle, b, cp.Size)
+		ts.Check(err)
+		for _, e := range bundle.Entries {
+			fmt.Fprintf(ts.Stdout(), "%s\n", e)
+		}
 	}
 }

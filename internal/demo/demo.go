@@ -1,6 +1,7 @@
 // Package demo seeds a fresh Vigil with a small, realistic scenario: an
-// account for every role, a few assemblies in a city, and the events they
-// leave on the log, so that a newcomer sees a living system.
+// account for every role, a few assemblies in a city, an order to cut the
+// mobile network that an operator received and challenged, and the events
+// they leave on the log, so that a newcomer sees a living system.
 //
 // Everything here is invented. The names, units and contacts exist to show
 // that the public log never carries them.
@@ -16,6 +17,7 @@ import (
 	"github.com/vigil-project/vigil/internal/app"
 	"github.com/vigil-project/vigil/internal/assembly"
 	"github.com/vigil-project/vigil/internal/auth"
+	"github.com/vigil-project/vigil/internal/disrupt"
 	"github.com/vigil-project/vigil/internal/ledger"
 )
 
@@ -39,6 +41,9 @@ var people = []person{
 	{"oversight", "Data Protection Inspector", "Data Protection Authority", auth.Oversight},
 	{"monitor", "Priya Nair", "Civic Observers", auth.Monitor},
 	{"moderator", "Tomás Silva", "Helpline Trust and Safety", auth.Moderator},
+	// A mobile network's staff record the orders it receives; Vigil has
+	// no operator role, and moderators are the service operators' staff.
+	{"operator", "Network Operations Desk", "Northwind Mobile", auth.Moderator},
 	{"flagger", "Safe Online Network", "Safe Online Network", auth.Flagger},
 	{"reporter", "Alex Morgan", "", auth.Reporter},
 }
@@ -87,10 +92,19 @@ func Seed(ctx context.Context, a *app.App, now time.Time) ([]Credential, error) 
 			OrganiserContact: "union office, +31 20 555 0100",
 		}},
 	}
+	var registered []assembly.Assembly
 	for _, x := range assemblies {
-		if _, _, err := a.Assemblies.Register(ctx, accounts[x.by], x.n); err != nil {
+		asm, _, err := a.Assemblies.Register(ctx, accounts[x.by], x.n)
+		if err != nil {
 			return nil, fmt.Errorf("demo: assembly %q: %w", x.n.Title, err)
 		}
+		registered = append(registered, asm)
+	}
+	if err := seedRequests(ctx, a, accounts, registered, now); err != nil {
+		return nil, err
+	}
+	if err := seedForce(ctx, a, accounts, now); err != nil {
+		return nil, err
 	}
 	// A token for the body-camera dock, and an officer moved to a new unit:
 	// the kind of changes a real week brings.
@@ -100,7 +114,47 @@ func Seed(ctx context.Context, a *app.App, now time.Time) ([]Credential, error) 
 	if _, err := a.Auth.SetUnit(ctx, accounts["admin"].Actor(), accounts["officer"].ID, "Public Order Unit 5"); err != nil {
 		return nil, err
 	}
+	if err := seedDisruption(ctx, a, accounts["operator"], day); err != nil {
+		return nil, err
+	}
 	return creds, nil
+}
+
+// seedDisruption records the order the mobile operator received this
+// morning, to cut mobile internet in the capital during this evening's
+// vigil, and what it did: it went to court and told its customers.
+func seedDisruption(ctx context.Context, a *app.App, operator auth.Account, day time.Time) error {
+	o, _, err := a.Disruptions.Record(ctx, operator, disrupt.Order{
+		IssuingAuthority: "Ministry of the Interior, Directorate of Communications",
+		OrderedBy:        "Executive government",
+		LegalBasis:       "Public Order Act, section 12 (emergency powers), as cited in the order",
+		Justification:    "Preventing the spread of calls to protest",
+		Country:          "Freedonia",
+		GeoScope:         disrupt.GeoScopeOneCity,
+		Regions:          []string{"Capital District"},
+		Types:            []disrupt.ShutdownType{disrupt.TypeShutdown},
+		Extent:           []disrupt.Extent{disrupt.ExtentFullNetwork},
+		Networks:         []disrupt.Network{disrupt.NetworkMobile},
+		Telcos:           "Northwind Mobile",
+		Start:            day,
+		StartDateType:    "Actual",
+		Status:           disrupt.StatusOngoing,
+		ActualCause:      "Protests",
+		Event:            "Written order received at 09:40 to cut mobile data in the Capital District from 17:00 until further notice, ahead of the vigil for press freedom.",
+		Implemented:      disrupt.No,
+	})
+	if err != nil {
+		return fmt.Errorf("demo: disruption order: %w", err)
+	}
+	for _, c := range []disrupt.StatusChange{
+		{Change: disrupt.ChangeChallenged, Answer: disrupt.Yes, On: day, Note: "Urgent application to the Administrative Court, filed by the legal department."},
+		{Change: disrupt.ChangeCustomersTold, Answer: disrupt.Yes, On: day, Note: "Text message to all subscribers in the Capital District, and a notice on the website."},
+	} {
+		if _, _, err := a.Disruptions.Update(ctx, operator, o.ID, c); err != nil {
+			return fmt.Errorf("demo: disruption order: %w", err)
+		}
+	}
+	return nil
 }
 
 // Print writes the demo accounts as a table.

@@ -184,8 +184,17 @@ func encodeFacts(facts map[string]any) map[string]any {
 	}
 	out := make(map[string]any, len(facts))
 	for k, v := range facts {
-		if t, ok := v.(time.Time); ok {
-			v = formatTime(t)
+		switch x := v.(type) {
+		case time.Time:
+			v = formatTime(x)
+		case []string:
+			if x == nil {
+				v = []string{} // an empty list, never null
+			}
+		case []Digest:
+			if x == nil {
+				v = []Digest{}
+			}
 		}
 		out[k] = v
 	}

@@ -493,3 +493,26 @@ func TestDigestFacts(t *testing.T) {
 		t.Fatalf("a malformed digest: %v", err)
 	}
 }
+
+// TestEveryValidEventParses: whatever Record accepts, ParseEntry accepts,
+// so that verify never fails on a log Vigil wrote itself.
+func TestEveryValidEventParses(t *testing.T) {
+	db := storetest.SQLite(t)
+	o := ledger.NewOutbox()
+	ctx := context.Background()
+	kind := ledger.Kind{Name: "test.shapes", Facts: []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}}
+	var nilList []string
+	var nilDigests []ledger.Digest
+	facts := map[string]any{"a": nilList, "b": []string{}, "c": nilDigests, "d": "", "e": 0, "f": false, "g": time.Time{}, "h": uint64(1 << 40), "i": 2.5}
+	var id int64
+	if err := db.Tx(ctx, func(tx *store.Tx) (err error) {
+		id, err = o.Record(ctx, tx, ledger.Event{Kind: kind, Actor: ledger.System, Facts: facts})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := ledger.Get(ctx, db, id)
+	if _, err := ledger.ParseEntry(ev.Entry); err != nil {
+		t.Fatalf("Record wrote an entry ParseEntry refuses: %v\n%s", err, ev.Entry)
+	}
+}

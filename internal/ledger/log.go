@@ -151,3 +151,22 @@ func (l *Log) Close(ctx context.Context) error {
 	l.lock.Close()
 	return err
 }
+
+// AwaitPublished waits until a published checkpoint covers size entries,
+// or ctx ends.
+func (l *Log) AwaitPublished(ctx context.Context, size uint64) error {
+	t := time.NewTicker(25 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if raw, err := l.reader.ReadCheckpoint(ctx); err == nil {
+			if cp, err := ParseCheckpoint(raw, l.cfg.Keys.Verifier); err == nil && cp.Size >= size {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

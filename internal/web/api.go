@@ -145,3 +145,16 @@ func jsonError(err error) error {
 	}
 	return &Error{Status: http.StatusBadRequest, Key: "api.json_invalid", Err: fmt.Errorf("decode: %w", err)}
 }
+
+// rawJSON is a JSON value kept as it came (a GeoJSON geometry, say);
+// null and absence are the empty string.
+type rawJSON []byte
+
+func (r *rawJSON) UnmarshalJSON(b []byte) error {
+	if string(b) != "null" {
+		*r = append((*r)[:0], b...)
+	}
+	return nil
+}
+
+func (r rawJSON) String() string { return string(r) }

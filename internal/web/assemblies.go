@@ -87,6 +87,11 @@ type assemblyView struct {
 	Events   []ledger.Stored
 	// ShowContact: only those who may act on it see the organiser's contact.
 	ShowContact bool
+	// Estimate is the crowd estimate from the area, if there is one.
+	Estimate *assembly.Estimate
+	// Requests are the requests about it this viewer may see.
+	Requests   []assembly.Request
+	CanRequest bool
 }
 
 func (s *Server) assemblyPage(w http.ResponseWriter, r *http.Request) error {
@@ -99,9 +104,27 @@ func (s *Server) assemblyPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	viewer := viewerFrom(r.Context()).account
-	s.render(w, r, http.StatusOK, "assembly", "assemblies.one.title", assemblyView{
+	v := assemblyView{
 		Assembly: a, Events: evs,
 		ShowContact: viewer.Role.Is(assembly.CanSeeContact...) || viewer.ID == a.CreatedBy,
-	})
+		CanRequest:  viewer.Role.Is(assembly.CanRequest...),
+	}
+	if a.Area != "" {
+		if e, err := assembly.EstimateCrowd(a.Area, assembly.EstimateOptions{}); err == nil {
+			v.Estimate = &e
+		}
+	}
+	if viewer.Role.Is(requestReaders...) {
+		reqs, err := s.deps.Assemblies.Requests(r.Context(), assembly.RequestQuery{AssemblyID: a.ID})
+		if err != nil {
+			return err
+		}
+		for _, req := range reqs {
+			if canSeeRequest(viewer, req) {
+				v.Requests = append(v.Requests, req)
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "assembly", "assemblies.one.title", v)
 	return nil
 }

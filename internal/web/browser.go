@@ -17,6 +17,9 @@ const (
 	sessionCookie = "vigil_session"
 	csrfCookie    = "vigil_csrf"
 	maxFormBytes  = 1 << 20
+	// maxUploadBytes bounds a multipart form from a signed-in account: a
+	// file (a 16 MiB STOP import) and the fields around it.
+	maxUploadBytes = 17 << 20
 )
 
 // viewer is who is asking, as the browser side knows it.
@@ -68,8 +71,17 @@ func (s *Server) browserMiddleware(next http.Handler) http.Handler {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), viewerKey{}, v))
 		if unsafeMethod(r.Method) {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseForm(); err != nil {
+			var err error
+			if v.session != nil && strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/form-data") {
+				// Only signed-in accounts upload files; the handler removes
+				// what ParseMultipartForm kept.
+				r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
+				err = r.ParseMultipartForm(maxUploadBytes)
+			} else {
+				r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+				err = r.ParseForm()
+			}
+			if err != nil {
 				s.renderError(w, r, &Error{Status: http.StatusBadRequest, Key: "error.bad_form", Err: err})
 				return
 			}

@@ -21,6 +21,10 @@ type dashboardView struct {
 	Assemblies  []assembly.Assembly
 	CanRegister bool
 	Events      []ledger.Stored
+	// Queue counts the requests waiting for an authorizer.
+	Queue int
+	// CanRequest: the account files requests.
+	CanRequest bool
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
@@ -41,6 +45,14 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if a.Role == auth.Authorizer {
+		q, err := s.deps.Assemblies.Requests(ctx, assembly.RequestQuery{Status: []string{assembly.Pending, assembly.Urgent}})
+		if err != nil {
+			return err
+		}
+		d.Queue = len(q)
+	}
+	d.CanRequest = a.Role.Is(assembly.CanRequest...)
 	if a.Role == auth.Admin {
 		var err error
 		if d.Accounts, err = s.deps.Auth.CountByRole(ctx); err != nil {

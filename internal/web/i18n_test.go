@@ -33,7 +33,7 @@ func TestEveryMessageExists(t *testing.T) {
 	})
 	goKey := regexp.MustCompile(`(?:httpError\([^,]+, |invalid\(|NewError\([^,]+, |\.T\([a-z.]+, |Key: )"([a-z]+(?:\.[a-z0-9_]+)+)"`)
 	noticeKey := regexp.MustCompile(`"(notice\.[a-z_]+)"`)
-	for _, dir := range []string{".", "../auth", "../assembly"} {
+	for _, dir := range []string{".", "../auth", "../assembly", "../disrupt"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {

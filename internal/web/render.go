@@ -28,7 +28,9 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"day":  func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+	"list": func(items ...string) []string { return items },
 	// whenText shows an RFC 3339 time string as "when" does.
 	"whenText": func(s string) string {
 		t, err := time.Parse(time.RFC3339Nano, s)

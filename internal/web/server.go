@@ -13,6 +13,8 @@ import (
 
 	"github.com/vigil-project/vigil/internal/assembly"
 	"github.com/vigil-project/vigil/internal/auth"
+	"github.com/vigil-project/vigil/internal/disrupt"
+	"github.com/vigil-project/vigil/internal/force"
 	"github.com/vigil-project/vigil/internal/i18n"
 	"github.com/vigil-project/vigil/internal/ledger"
 	"github.com/vigil-project/vigil/internal/store"
@@ -31,6 +33,10 @@ type Deps struct {
 	DB         *store.DB
 	Auth       *auth.Service
 	Assemblies *assembly.Service
+	// Disruptions is the register of disruption orders.
+	Disruptions *disrupt.Service
+	// Force is the training register and the use-of-force record.
+	Force *force.Service
 	// Keys are the log's keys; only the public half is used here.
 	Keys ledger.Keys
 	// Log reads the public log.
@@ -132,6 +138,28 @@ func (s *Server) routes() {
 	s.page("POST /assemblies", roles(assembly.CanRegister...), s.registerAssembly)
 	s.page("GET /assemblies/{id}", roles(assemblyReaders...), s.assemblyPage)
 
+	// Technologies: a public register.
+	s.page("GET /technologies", public, s.technologiesPage)
+	s.page("GET /technologies/new", roles(assembly.CanRegisterTechnology...), s.technologyForm)
+	s.page("POST /technologies", roles(assembly.CanRegisterTechnology...), s.registerTechnology)
+	s.page("GET /technologies/{id}", public, s.technologyPage)
+	s.page("POST /technologies/{id}/assessments", roles(assembly.CanAssess...), s.recordAssessment)
+
+	// Requests, authorizations, deployments.
+	s.page("GET /requests", roles(requestReaders...), s.requestsPage)
+	s.page("GET /requests/new", roles(assembly.CanRequest...), s.requestForm)
+	s.page("POST /requests", roles(assembly.CanRequest...), s.fileRequest)
+	s.page("GET /requests/{id}", roles(requestReaders...), s.requestPage)
+	s.page("POST /requests/{id}/decision", roles(auth.Authorizer), s.decideRequest)
+	s.page("GET /deployments", roles(requestReaders...), s.deploymentsPage)
+	s.page("POST /deployments/{id}/revoke", roles(assembly.CanRevoke...), s.revokeDeployment)
+
+	// Public notices and their feeds.
+	s.page("GET /notices", public, s.noticesPage)
+	s.page("GET /notices/{id}", public, s.noticePage)
+	s.page("GET /notices.atom", public, s.noticesAtom)
+	s.page("GET /notices.json", public, s.noticesJSON)
+
 	// Oversight.
 	s.page("GET /oversight/reconcile", roles(auth.Oversight, auth.Admin), s.reconcilePage)
 
@@ -154,6 +182,16 @@ func (s *Server) routes() {
 	s.apiRoute("POST /api/assemblies", roles(assembly.CanRegister...), s.apiRegisterAssembly)
 	s.apiRoute("GET /api/assemblies/{id}", roles(assemblyReaders...), s.apiAssembly)
 	s.apiRoute("GET /api/oversight/reconcile", roles(auth.Oversight, auth.Admin), s.apiReconcile)
+	s.apiRoute("GET /api/technologies", public, s.apiTechnologies)
+	s.apiRoute("POST /api/technologies", roles(assembly.CanRegisterTechnology...), s.apiRegisterTechnology)
+	s.apiRoute("GET /api/technologies/{id}", public, s.apiTechnology)
+	s.apiRoute("POST /api/technologies/{id}/assessments", roles(assembly.CanAssess...), s.apiRecordAssessment)
+	s.apiRoute("GET /api/requests", roles(requestReaders...), s.apiRequests)
+	s.apiRoute("POST /api/requests", roles(assembly.CanRequest...), s.apiFileRequest)
+	s.apiRoute("GET /api/requests/{id}", roles(requestReaders...), s.apiRequest)
+	s.apiRoute("POST /api/requests/{id}/decision", roles(auth.Authorizer), s.apiDecide)
+	s.apiRoute("GET /api/deployments", roles(requestReaders...), s.apiDeployments)
+	s.apiRoute("POST /api/deployments/{id}/revoke", roles(assembly.CanRevoke...), s.apiRevoke)
 }
 
 // assemblyReaders see the assembly register. Reporters, flaggers and
