@@ -39,10 +39,14 @@ func (s *Server) noticePage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) noticeSummary(lang string, n assembly.Notice) (title, text string) {
 	c := s.deps.Messages
 	kind := c.T(lang, "kind."+n.TechnologyKind)
+	authority := n.Authority
+	if authority == "policy" {
+		authority = c.T(lang, "notices.policy_short")
+	}
 	title = c.T(lang, "notices.feed_title", "kind", kind, "date", n.Starts.UTC().Format("2006-01-02"))
 	text = c.T(lang, "notices.feed_text", "kind", kind, "purpose", c.T(lang, "purpose."+n.Purpose),
 		"starts", n.Starts.UTC().Format("2006-01-02 15:04 UTC"), "ends", n.Ends.UTC().Format("2006-01-02 15:04 UTC"),
-		"authority", n.Authority, "days", n.RetentionDays, "contact", n.Contact)
+		"authority", authority, "days", n.RetentionDays, "contact", n.Contact)
 	return title, text
 }
 
