@@ -44,6 +44,10 @@ type Rule struct {
 	When string `yaml:"when" json:"when"`
 	// Message tells people what the rule means for this request.
 	Message string `yaml:"message" json:"message"`
+	// Absolute marks a rule that applies to every use of the technologies
+	// it names (a "never" or an "always"), so that its examples need show
+	// no use of the same technology that escapes it.
+	Absolute bool `yaml:"absolute" json:"absolute,omitempty"`
 
 	prog cel.Program
 }

@@ -233,3 +233,54 @@ func TestRequestValidation(t *testing.T) {
 		t.Fatal("unknown field accepted")
 	}
 }
+
+// TestEveryRuleHasANearMiss: for each rule of each built-in pack that is
+// not absolute, some example of the same kind of technology does NOT fire
+// it, so the examples show where the line is, not only that the rule
+// exists.
+func TestEveryRuleHasANearMiss(t *testing.T) {
+	for _, name := range BuiltIn() {
+		stack, err := Stack(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := stack[len(stack)-1]
+		firedKinds := map[string]map[string]bool{}  // rule -> kinds it fired on
+		missedKinds := map[string]map[string]bool{} // rule -> kinds it did not fire on
+		for i, r := range RunExamples(stack) {
+			req, err := exampleRequest(top.Examples[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			kind := req.Technology.Kind
+			fired := map[string]bool{}
+			for _, id := range r.GotRan {
+				fired[id] = true
+			}
+			for _, rule := range top.Rules {
+				m := missedKinds
+				if fired[rule.ID] {
+					m = firedKinds
+				}
+				if m[rule.ID] == nil {
+					m[rule.ID] = map[string]bool{}
+				}
+				m[rule.ID][kind] = true
+			}
+		}
+		for _, rule := range top.Rules {
+			if rule.Absolute {
+				continue
+			}
+			near := false
+			for kind := range firedKinds[rule.ID] {
+				if missedKinds[rule.ID][kind] {
+					near = true
+				}
+			}
+			if !near {
+				t.Errorf("pack %s: rule %s has no example of the same technology that does not fire it (fired on %v)", name, rule.ID, keys(firedKinds[rule.ID]))
+			}
+		}
+	}
+}

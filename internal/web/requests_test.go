@@ -228,3 +228,97 @@ func TestRequestsThroughTheAPI(t *testing.T) {
 		t.Fatalf("reporter registering: %s %s", resp.Status, body)
 	}
 }
+
+// TestIssue3Promises checks, through the JSON API, what the capability
+// promises: facial recognition of participants is refused whoever asks,
+// with its citation; a targeted, judicially authorized request runs,
+// expires by itself and shows its notice; nobody approves their own
+// request, not even after becoming an authorizer.
+func TestIssue3Promises(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		h := newHarness(t, db)
+		admin := h.account("boss", auth.Admin, "")
+		over := h.account("inspector", auth.Oversight, "DPA")
+		cmd := h.account("commander", auth.Commander, "Public Order Unit 3")
+		off := h.account("officer", auth.Officer, "Traffic Unit")
+		judge := h.account("judge", auth.Authorizer, "District Court")
+		_, _, asm := registerTools(t, h, admin, over, cmd)
+		now := time.Now().UTC()
+		register := func(n assembly.NewTechnology) assembly.Technology {
+			tc, err := h.assemblies.RegisterTechnology(ctx, admin, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.assemblies.RecordAssessment(ctx, over, tc.ID, assembly.NewAssessment{AssessedOn: now.Add(-time.Hour), ExpiresOn: now.Add(24 * time.Hour), Assessor: "Institute", Summary: "Assessed with safeguards in place for this use."}); err != nil {
+				t.Fatal(err)
+			}
+			return tc
+		}
+		frt := register(assembly.NewTechnology{Kind: "facial_recognition", Product: "FaceMatch", Supplier: "Biometrix", Accuracy: "FNMR 0.3%", DemographicErrors: "published"})
+		tap := register(assembly.NewTechnology{Kind: "lawful_interception", Product: "Intercept", Supplier: "Telco"})
+
+		// Facial recognition of participants, asked by a commander or an
+		// officer, live or not: refused, citing para. 53(h).
+		for _, who := range []auth.Account{cmd, off} {
+			resp, body := h.api("POST", "/api/requests", h.token(who), `{"assembly":"`+asm.ID+`","technology":"`+frt.ID+`","purpose":"public_order","mode":"untargeted","grounds":"Identify known troublemakers in the crowd as they arrive."}`)
+			if resp.StatusCode != 201 || !strings.Contains(body, `"status": "denied"`) || !strings.Contains(body, `"rule": "no-facial-recognition-of-participants"`) || !strings.Contains(body, `"source": "A/HRC/44/24 para. 53(h); UN toolkit for law enforcement (2024)"`) {
+				t.Fatalf("facial recognition asked by %s: %s %s", who.Role, resp.Status, body)
+			}
+		}
+
+		// A targeted interception on reasonable suspicion of a serious
+		// offence needs a judge; approved, it runs, then ends by itself.
+		start := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
+		end := time.Now().UTC().Add(2 * time.Second)
+		resp, body := h.api("POST", "/api/requests", h.token(cmd), `{"assembly":"`+asm.ID+`","technology":"`+tap.ID+`","purpose":"investigation","mode":"targeted","targets":["subj_7f3k2q9x"],
+			"suspicion":{"reasonable":true,"serious_offence":true},"legal_basis":"Code of Criminal Procedure art. 126m",
+			"grounds":"Messages seized on 28 November show this person buying materials for an explosive device.",
+			"starts":"`+start.Format(time.RFC3339)+`","ends":"`+end.Format(time.RFC3339Nano)+`","retention_days":30}`)
+		var req struct {
+			ID       string `json:"id"`
+			Status   string `json:"status"`
+			Decision struct {
+				Outcome string `json:"outcome"`
+			} `json:"decision"`
+		}
+		json.Unmarshal([]byte(body), &req)
+		if resp.StatusCode != 201 || req.Status != "pending" || req.Decision.Outcome != "judicial_authorization" {
+			t.Fatalf("targeted interception: %s %s", resp.Status, body)
+		}
+
+		// Self-approval: the commander, made an authorizer, still cannot
+		// decide the request they filed.
+		if _, err := h.auth.SetRole(ctx, admin.Actor(), cmd.ID, auth.Authorizer); err != nil {
+			t.Fatal(err)
+		}
+		cmd, _ = h.auth.Get(ctx, cmd.ID)
+		resp, body = h.api("POST", "/api/requests/"+req.ID+"/decision", h.token(cmd), `{"approve":true,"reasons":"I asked for it and I approve it."}`)
+		if resp.StatusCode != 403 || !strings.Contains(body, "never decides it") {
+			t.Fatalf("self-approval: %s %s", resp.Status, body)
+		}
+
+		resp, body = h.api("POST", "/api/requests/"+req.ID+"/decision", h.token(judge), `{"approve":true,"reasons":"Specific evidence of preparing a serious offence; targeted at one person."}`)
+		if resp.StatusCode != 200 || !strings.Contains(body, `"status": "approved"`) || !strings.Contains(body, `"status": "active"`) {
+			t.Fatalf("judicial approval: %s %s", resp.Status, body)
+		}
+		notices, err := h.assemblies.Notices(ctx, 10)
+		if err != nil || len(notices) != 1 || notices[0].TechnologyKind != "lawful_interception" || notices[0].Authority != "District Court" || notices[0].DeploymentStatus != "active" {
+			t.Fatalf("notice: %+v %v", notices, err)
+		}
+		time.Sleep(time.Until(end) + 100*time.Millisecond)
+		if _, err := h.assemblies.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		resp, body = h.api("GET", "/api/requests/"+req.ID, h.token(judge), "")
+		if resp.StatusCode != 200 || !strings.Contains(body, `"status": "ended"`) {
+			t.Fatalf("after its window: %s %s", resp.Status, body)
+		}
+		c := h.browser()
+		_, page := c.get("/notices/" + notices[0].ID)
+		mustContain(t, page, "Lawful interception", "District Court", "Ended", "30 days")
+		if strings.Contains(page, "subj_7f3k2q9x") || strings.Contains(page, "explosive") {
+			t.Fatal("the notice shows the target or the grounds")
+		}
+	})
+}
