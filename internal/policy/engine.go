@@ -7,7 +7,10 @@ import (
 	"sort"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/checker"
+	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/ext"
+	"cel.dev/cel-go/interpreter"
 )
 
 // newEnv is the CEL environment every condition compiles in: the request's
@@ -41,15 +44,103 @@ func newEnv(switches []string) (*cel.Env, error) {
 	return cel.NewEnv(opts...)
 }
 
-func activation(r Request, switches map[string]bool) map[string]any {
-	return map[string]any{
-		"assembly": r.Assembly, "technology": r.Technology, "purpose": r.Purpose, "mode": r.Mode,
-		"covert": r.Covert, "targets": r.Targets, "suspicion": r.Suspicion, "existing_footage": r.ExistingFootage,
-		"objective": r.Objective, "legal_basis": r.LegalBasis, "grounds": r.Grounds, "window": r.Window,
-		"area": r.Area, "retention_days": r.RetentionDays, "urgent": r.Urgent, "force": r.Force,
-		"switches": switches,
+// maxRuleCost bounds a rule's worst-case cost, as CEL estimates it for the
+// largest request Normalize allows; a rule over it is refused when its pack
+// loads, so no request can make a decision slow.
+const maxRuleCost = 100_000
+
+// sizes tells CEL's cost estimator how large a request's parts can be.
+type sizes struct{}
+
+func (sizes) EstimateSize(n checker.AstNode) *checker.SizeEstimate {
+	switch n.Type().Kind() {
+	case types.StringKind:
+		return &checker.SizeEstimate{Min: 0, Max: 4000}
+	case types.ListKind:
+		return &checker.SizeEstimate{Min: 0, Max: 50}
+	case types.MapKind:
+		return &checker.SizeEstimate{Min: 0, Max: 64}
+	}
+	return nil
+}
+
+func (sizes) EstimateCallCost(string, string, *checker.AstNode, []checker.AstNode) *checker.CallEstimate {
+	return nil
+}
+
+// program checks a rule's worst-case cost and plans it for evaluation,
+// folding its constants.
+func program(env *cel.Env, ast *cel.Ast) (cel.Program, error) {
+	est, err := env.EstimateCost(ast, sizes{})
+	if err != nil {
+		return nil, err
+	}
+	if est.Max > maxRuleCost {
+		return nil, fmt.Errorf("the condition may cost up to %d steps on a large request; keep it under %d", est.Max, maxRuleCost)
+	}
+	return env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+}
+
+// activation resolves the condition's variables to the request's fields
+// by name. The values are boxed once per decision, not once per use, and
+// no map is built.
+type activation struct {
+	assembly, technology, suspicion, window, area, force  any
+	purpose, mode, covert, targets, existingFootage       any
+	objective, legalBasis, grounds, retentionDays, urgent any
+	switches                                              any
+}
+
+func newActivation(r *Request, switches map[string]bool) *activation {
+	return &activation{
+		assembly: r.Assembly, technology: r.Technology, suspicion: r.Suspicion, window: r.Window, area: r.Area, force: r.Force,
+		purpose: r.Purpose, mode: r.Mode, covert: r.Covert, targets: r.Targets, existingFootage: r.ExistingFootage,
+		objective: r.Objective, legalBasis: r.LegalBasis, grounds: r.Grounds, retentionDays: r.RetentionDays, urgent: r.Urgent,
+		switches: switches,
 	}
 }
+
+func (a *activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case "assembly":
+		return a.assembly, true
+	case "technology":
+		return a.technology, true
+	case "purpose":
+		return a.purpose, true
+	case "mode":
+		return a.mode, true
+	case "covert":
+		return a.covert, true
+	case "targets":
+		return a.targets, true
+	case "suspicion":
+		return a.suspicion, true
+	case "existing_footage":
+		return a.existingFootage, true
+	case "objective":
+		return a.objective, true
+	case "legal_basis":
+		return a.legalBasis, true
+	case "grounds":
+		return a.grounds, true
+	case "window":
+		return a.window, true
+	case "area":
+		return a.area, true
+	case "retention_days":
+		return a.retentionDays, true
+	case "urgent":
+		return a.urgent, true
+	case "force":
+		return a.force, true
+	case "switches":
+		return a.switches, true
+	}
+	return nil, false
+}
+
+func (*activation) Parent() interpreter.Activation { return nil }
 
 // Outcome is what a decision comes to.
 type Outcome string
@@ -134,6 +225,10 @@ type Engine struct {
 	switches map[string]bool
 	disabled map[string]bool
 	overrode []string
+	// refs is what every decision names; decisions share it (and
+	// switches), so callers must not change a decision's Packs or
+	// Switches.
+	refs []Ref
 }
 
 // NewEngine stacks packs (the default pack first, each next one naming the
@@ -201,9 +296,12 @@ func NewEngine(packs []*Pack, opts Options) (*Engine, error) {
 		if iss.Err() != nil {
 			return nil, &PackError{Pack: e.owner[r], Rule: r.ID, Err: iss.Err()}
 		}
-		if r.prog, err = env.Program(ast, cel.CostLimit(100000)); err != nil {
+		if r.prog, err = program(env, ast); err != nil {
 			return nil, &PackError{Pack: e.owner[r], Rule: r.ID, Err: err}
 		}
+	}
+	for _, p := range packs {
+		e.refs = append(e.refs, p.Ref())
 	}
 	return e, nil
 }
@@ -249,10 +347,10 @@ func (e *Engine) Decide(r Request) (Decision, error) {
 		return Decision{}, err
 	}
 	d := Decision{
-		Outcome: Allowed, Fired: []Fired{}, Packs: e.Refs(), Switches: e.Switches(),
-		Overridden: e.Overridden(), InputDigest: r.Digest(),
+		Outcome: Allowed, Fired: []Fired{}, Packs: e.refs, Switches: e.switches,
+		Overridden: e.overrode, InputDigest: r.Digest(),
 	}
-	act := activation(r, d.Switches)
+	act := newActivation(&r, e.switches)
 	for _, rule := range e.rules {
 		if e.disabled[rule.ID] {
 			continue

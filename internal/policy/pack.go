@@ -234,7 +234,7 @@ func (p *Pack) check() error {
 		if ast.OutputType() != cel.BoolType {
 			return fail(r.ID, "condition is %v, not a bool", ast.OutputType())
 		}
-		r.prog, err = env.Program(ast, cel.CostLimit(100000), cel.InterruptCheckFrequency(100))
+		r.prog, err = program(env, ast)
 		if err != nil {
 			return fail(r.ID, "condition: %v", err)
 		}

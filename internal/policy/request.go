@@ -227,14 +227,15 @@ func (r *Request) Normalize() error {
 	return nil
 }
 
-// Digest is the SHA-256 of the request's canonical JSON: the same request
-// always has the same digest, so a decision can be matched to its input.
+// Digest is the SHA-256 of the request's canonical JSON (as encoding/json
+// writes it, with a final newline): the same request always has the same
+// digest, so a decision can be matched to its input.
 func (r Request) Digest() string {
-	b, _ := json.Marshal(r)
-	var buf bytes.Buffer
-	json.Compact(&buf, b)
-	h := sha256.Sum256(buf.Bytes())
-	return "sha256:" + hex.EncodeToString(h[:])
+	// Compact JSON, fields in declaration order, and a newline: streamed
+	// into the hash rather than built in memory.
+	h := sha256.New()
+	json.NewEncoder(h).Encode(r)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // ParseRequest decodes a request's JSON strictly and normalizes it.
