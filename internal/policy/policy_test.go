@@ -63,6 +63,7 @@ func TestBadPacksAreRefusedWithTheRule(t *testing.T) {
 		"unknown key":      {base + "  - {id: extra, source: x, effect: deny, message: m, when: 'true', colour: red}", "field colour not found"},
 		"bad version":      {"pack: default\nversion: one\nrules: []\n", `version "one" is not MAJOR.MINOR.PATCH`},
 		"no base":          {"pack: mine\nversion: 1.0.0\nrules:\n  - {id: abc, source: x, effect: deny, message: m, when: 'true'}", "names the pack it sits on"},
+		"too costly":       {base + "  - {id: costly, source: x, effect: deny, message: m, when: 'targets.all(a, targets.all(b, targets.all(c, grounds.contains(a + b + c))))'}", "costly: condition: the condition may cost up to"},
 		"urgency too long": {base + "  - {id: abc, source: x, effect: deny, message: m, when: 'true'}\nurgency: {allowed: true, review_hours: 200, applies_to: [deny]}", "reviewed within 1 to 72 hours"},
 	} {
 		t.Run(name, func(t *testing.T) {
