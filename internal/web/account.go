@@ -44,8 +44,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	err := s.deps.Auth.ChangePassword(r.Context(), vw.account.ID, r.PostForm.Get("current"), next, vw.session.Hash())
 	if err != nil {
-		p := s.describe(err, vw.lang)
-		if p.Status >= 500 {
+		p, err := s.formProblem(r, err)
+		if err != nil {
 			return err
 		}
 		return s.accountFormError(w, r, p.Status, "password", p.Detail)
@@ -77,8 +77,8 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	_, secret, err := s.deps.Auth.CreateToken(r.Context(), *vw.account, r.PostForm.Get("name"), time.Duration(days)*24*time.Hour)
 	if err != nil {
-		p := s.describe(err, vw.lang)
-		if p.Status >= 500 {
+		p, err := s.formProblem(r, err)
+		if err != nil {
 			return err
 		}
 		return s.accountFormError(w, r, p.Status, "token", p.Detail)

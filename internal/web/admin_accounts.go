@@ -48,8 +48,8 @@ func (s *Server) adminCreateAccount(w http.ResponseWriter, r *http.Request) erro
 	}
 	status := http.StatusCreated
 	if err != nil {
-		p := s.describe(err, vw.lang)
-		if p.Status >= 500 {
+		p, err := s.formProblem(r, err)
+		if err != nil {
 			return err
 		}
 		status, v.Error, v.Form = p.Status, p.Detail, n

@@ -74,8 +74,8 @@ func (s *Server) registerAssembly(w http.ResponseWriter, r *http.Request) error 
 			return nil
 		}
 	}
-	p := s.describe(err, vw.lang)
-	if p.Status >= 500 {
+	p, err := s.formProblem(r, err)
+	if err != nil {
 		return err
 	}
 	s.render(w, r, p.Status, "assembly_new", "assemblies.new.title", assemblyFormView{Form: r.PostForm, Error: p.Detail})

@@ -147,6 +147,23 @@ func (s *Server) page(pattern string, a access, h handlerFunc) {
 	}))
 }
 
+// formProblem decides how a refused form is answered: a mistake in what
+// was sent (a 4xx such as 400, 409, 413 or 429) is shown again on the form,
+// as the returned problem; anything else (not signed in, not allowed, not
+// found, or Vigil's own fault) goes to the error page, as the returned
+// error.
+func (s *Server) formProblem(r *http.Request, err error) (problem, error) {
+	p := s.describe(err, viewerFrom(r.Context()).lang)
+	switch p.Status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		return p, err
+	}
+	if p.Status >= 500 {
+		return p, err
+	}
+	return p, nil
+}
+
 // renderError shows an error as a page, logging what people must not see.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	v := viewerFrom(r.Context())

@@ -73,8 +73,8 @@ func (s *Server) importDisruptions(w http.ResponseWriter, r *http.Request) error
 		return fail(http.StatusBadRequest, "disrupt.import.rejected")
 	case err != nil:
 		err = disruptError(err)
-		p := s.describe(err, vw.lang)
-		if p.Status >= 500 || p.Status == http.StatusForbidden {
+		p, err := s.formProblem(r, err)
+		if err != nil {
 			return err
 		}
 		view.Error = p.Detail

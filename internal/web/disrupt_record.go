@@ -191,8 +191,8 @@ func (s *Server) recordDisruption(w http.ResponseWriter, r *http.Request) error 
 		view.Duplicate = dup.Existing
 	}
 	err = disruptError(err)
-	p := s.describe(err, vw.lang)
-	if p.Status >= 500 || p.Status == http.StatusForbidden {
+	p, err := s.formProblem(r, err)
+	if err != nil {
 		return err
 	}
 	view.Error = p.Detail

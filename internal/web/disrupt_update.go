@@ -48,8 +48,8 @@ func (s *Server) updateDisruption(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	err = disruptError(err)
-	p := s.describe(err, vw.lang)
-	if p.Status >= 500 || p.Status == http.StatusNotFound || p.Status == http.StatusForbidden {
+	p, err := s.formProblem(r, err)
+	if err != nil {
 		return err
 	}
 	return s.renderDisruption(w, r, p.Status, orderID, r.PostForm, p.Detail)

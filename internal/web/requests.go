@@ -151,8 +151,8 @@ func (s *Server) fileRequest(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	p := s.describe(err, vw.lang)
-	if p.Status >= 500 {
+	p, err := s.formProblem(r, err)
+	if err != nil {
 		return err
 	}
 	v, verr := s.requestFormView(r, r.PostForm)
@@ -282,9 +282,8 @@ func (s *Server) decideRequest(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) requestFormError(w http.ResponseWriter, r *http.Request, err error) error {
-	vw := viewerFrom(r.Context())
-	p := s.describe(err, vw.lang)
-	if p.Status >= 500 || p.Status == http.StatusNotFound {
+	p, err := s.formProblem(r, err)
+	if err != nil {
 		return err
 	}
 	v, verr := s.requestView(r)

@@ -133,8 +133,8 @@ func (s *Server) registerTechnology(w http.ResponseWriter, r *http.Request) erro
 		http.Redirect(w, r, "/technologies/"+t.ID, http.StatusSeeOther)
 		return nil
 	}
-	p := s.describe(err, vw.lang)
-	if p.Status >= 500 {
+	p, err := s.formProblem(r, err)
+	if err != nil {
 		return err
 	}
 	s.render(w, r, p.Status, "technology_new", "technologies.new.title", technologyFormView{Kinds: assembly.KindNames(), Weapons: assembly.Weapons, Form: r.PostForm, Error: p.Detail})
@@ -160,8 +160,8 @@ func (s *Server) recordAssessment(w http.ResponseWriter, r *http.Request) error 
 		http.Redirect(w, r, "/technologies/"+r.PathValue("id")+"?done=assessed", http.StatusSeeOther)
 		return nil
 	}
-	p := s.describe(err, vw.lang)
-	if p.Status >= 500 {
+	p, err := s.formProblem(r, err)
+	if err != nil {
 		return err
 	}
 	v, verr := s.technologyView(r)
