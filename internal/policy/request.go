@@ -2,8 +2,6 @@ package policy
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -225,17 +223,6 @@ func (r *Request) Normalize() error {
 		r.Targets = []string{}
 	}
 	return nil
-}
-
-// Digest is the SHA-256 of the request's canonical JSON (as encoding/json
-// writes it, with a final newline): the same request always has the same
-// digest, so a decision can be matched to its input.
-func (r Request) Digest() string {
-	// Compact JSON, fields in declaration order, and a newline: streamed
-	// into the hash rather than built in memory.
-	h := sha256.New()
-	json.NewEncoder(h).Encode(r)
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // ParseRequest decodes a request's JSON strictly and normalizes it.
