@@ -12,8 +12,11 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/vigil-project/vigil/internal/assembly"
 	"github.com/vigil-project/vigil/internal/auth"
+	"github.com/vigil-project/vigil/internal/blob"
 	"github.com/vigil-project/vigil/internal/disrupt"
 	"github.com/vigil-project/vigil/internal/force"
 	"github.com/vigil-project/vigil/internal/i18n"
@@ -21,6 +24,8 @@ import (
 	"github.com/vigil-project/vigil/internal/ledger"
 	"github.com/vigil-project/vigil/internal/policy"
 	"github.com/vigil-project/vigil/internal/store"
+	"github.com/vigil-project/vigil/internal/tus"
+	"github.com/vigil-project/vigil/internal/vault"
 )
 
 // Config says where Vigil keeps its data and how it serves. Its zero value
@@ -54,6 +59,14 @@ type Config struct {
 	DataContact string
 	// Log tunes the Merkle log.
 	Log ledger.LogConfig
+	// Blobs is where the evidence vault keeps its encrypted items: a
+	// directory or an s3:// URL (default: the blobs directory in Data).
+	Blobs string
+	// Classes are the vault's retention schedules (default
+	// vault.DefaultClasses).
+	Classes []vault.Class
+	// MaxItemSize bounds one evidence item (default 8 GiB).
+	MaxItemSize int64
 	// Logger receives operational logs (default: text to stderr).
 	Logger *slog.Logger
 	// Out receives what people must read: the URL, a first password.
@@ -88,6 +101,14 @@ type App struct {
 	// Force is the training register and the use-of-force record; the
 	// register of assemblies asks it whether a unit is trained.
 	Force *force.Service
+	// Blobs holds the vault's encrypted items.
+	Blobs blob.Store
+	// Vault is the evidence vault; nil until the log's keys exist (it
+	// signs deletion receipts with them).
+	Vault *vault.Vault
+	// Uploads are the resumable uploads that become vault items; nil
+	// until serve.
+	Uploads *tus.Server
 	// Keys are the log's keys; zero until the first serve makes them.
 	Keys     ledger.Keys
 	Messages *i18n.Catalog
@@ -195,8 +216,55 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Force = force.NewService(db, a.Outbox)
 	a.Assemblies = assembly.NewService(db, a.Outbox, assembly.Options{Policy: a.Policy, Training: a.Force, DataContact: cfg.DataContact})
 	a.Disruptions = disrupt.NewService(db, a.Outbox)
+	loc := cfg.Blobs
+	if loc == "" {
+		loc = a.BlobDir()
+	}
+	if a.Blobs, err = blob.Open(ctx, loc); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	if a.HasKeys() {
+		if err := a.openVault(nil); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+// openVault opens the evidence vault, once the log's keys exist. With a
+// log, its exports prove custody against it.
+func (a *App) openVault(log *ledger.Log) error {
+	kek, err := vault.LocalKEK(a.KeyDir())
+	if err != nil {
+		return err
+	}
+	cfg := vault.Config{Blobs: a.Blobs, KEK: kek, Signer: a.Keys.Signer, Deployments: a.Assemblies, Classes: a.Config.Classes,
+		MaxSize: a.Config.MaxItemSize, PINParams: a.Config.Auth.Params}
+	if log != nil {
+		cfg.Prover = logProver{db: a.DB, src: log.Reader(), verifier: a.Keys.Verifier}
+	}
+	a.Vault, err = vault.New(a.DB, a.Outbox, cfg)
+	return err
+}
+
+// logProver proves events against the log this process writes.
+type logProver struct {
+	db       *store.DB
+	src      ledger.Source
+	verifier note.Verifier
+}
+
+func (p logProver) ProveAll(ctx context.Context, ids []int64) ([]ledger.Proof, string, error) {
+	return ledger.ProveAll(ctx, p.db, p.src, p.verifier, ids)
+}
+
+// Close closes the database and the blob store.
+func (a *App) Close() error {
+	var err error
+	if c, ok := a.Blobs.(io.Closer); ok {
+		err = c.Close()
+	}
+	return errors.Join(err, a.DB.Close())
+}

@@ -11,8 +11,9 @@ import (
 )
 
 // housekeeping does what time decides until ctx ends: deployments end,
-// unreviewed urgent use stops, delayed notices are published (every 15
-// seconds), and stale sessions go (every 10 minutes).
+// unreviewed urgent use stops, delayed notices are published, evidence
+// whose schedule has ended is destroyed (every 15 seconds), and stale
+// sessions go (every 10 minutes).
 func (a *App) housekeeping(ctx context.Context) {
 	sweep := time.NewTicker(15 * time.Second)
 	defer sweep.Stop()
@@ -38,6 +39,16 @@ func (a *App) sweep(ctx context.Context) {
 		a.Config.Logger.Error("sweep deployments and notices", "err", err)
 	} else if n > 0 {
 		a.Config.Logger.Info("deployments and notices brought up to date", "changes", n)
+	}
+	if n, err := a.Vault.Sweep(ctx); err != nil && ctx.Err() == nil {
+		a.Config.Logger.Error("sweep the evidence vault", "err", err)
+	} else if n > 0 {
+		a.Config.Logger.Info("destroyed evidence items at the end of their schedule", "items", n)
+	}
+	if n, err := a.Uploads.Sweep(ctx); err != nil && ctx.Err() == nil {
+		a.Config.Logger.Error("sweep expired uploads", "err", err)
+	} else if n > 0 {
+		a.Config.Logger.Info("deleted expired unfinished uploads", "uploads", n)
 	}
 }
 

@@ -36,6 +36,27 @@ func (a *App) Serve(ctx context.Context) error {
 		log.Close(sctx)
 	}
 	writer := ledger.NewWriter(a.DB, log, a.Outbox, ledger.WriterConfig{Logger: cfg.Logger})
+	if err := a.openVault(log); err != nil {
+		closeLog()
+		return err
+	}
+	// Blobs a crash left without an item are noise (their keys were never
+	// stored); nothing is being ingested yet, so they can go.
+	if n, err := a.Vault.CleanOrphans(ctx); err != nil {
+		closeLog()
+		return err
+	} else if n > 0 {
+		cfg.Logger.Info("deleted blobs left by an interrupted upload", "blobs", n)
+	}
+	if err := a.openUploads(); err != nil {
+		closeLog()
+		return err
+	}
+	// Uploads whose last byte arrived just before a crash become items now.
+	if err := a.Uploads.Resume(ctx); err != nil {
+		closeLog()
+		return err
+	}
 	// Finish what a previous run (or a command run meanwhile) left, before
 	// taking requests.
 	if err := a.recordPolicy(ctx); err != nil {

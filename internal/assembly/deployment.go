@@ -385,6 +385,23 @@ func (s *Service) Deployment(ctx context.Context, deploymentID string) (Deployme
 	return s.deployment(ctx, s.db, deploymentID)
 }
 
+// DeploymentInForce reports whether a deployment was in force at t (it
+// had started, had not ended, and was not stopped or revoked before t),
+// and how many days what it captured is kept. The evidence vault asks it
+// of every capture, and of every read on the deployment's basis. An
+// unknown deployment is not in force.
+func (s *Service) DeploymentInForce(ctx context.Context, deploymentID string, t time.Time) (bool, int, error) {
+	d, err := s.deployment(ctx, s.db, deploymentID)
+	if errors.Is(err, ErrNotFound) {
+		return false, 0, nil
+	}
+	if err != nil {
+		return false, 0, err
+	}
+	in := !t.Before(d.Starts) && t.Before(d.Ends) && (d.EndedAt == nil || t.Before(*d.EndedAt)) && d.Status != Stopped
+	return in, d.RetentionDays, nil
+}
+
 // DeploymentOf returns a request's deployment, or an error wrapping
 // ErrNotFound if it has none.
 func (s *Service) DeploymentOf(ctx context.Context, requestID string) (Deployment, error) {

@@ -153,6 +153,12 @@ func TestRequestLifecycle(t *testing.T) {
 		if !dep.Ends.Equal(narrowEnd) || dep.RetentionDays != 7 {
 			t.Fatalf("narrowed deployment %+v", dep)
 		}
+		if in, days, err := w.s.DeploymentInForce(ctx, dep.ID, dep.Starts.Add(time.Minute)); !in || days != 7 || err != nil {
+			t.Errorf("a deployment in its window: %v, %d, %v", in, days, err)
+		}
+		if in, _, _ := w.s.DeploymentInForce(ctx, dep.ID, dep.Ends); in {
+			t.Error("a deployment in force at its end")
+		}
 		auth1, err := w.s.AuthorizationOf(ctx, r.ID)
 		if err != nil || !auth1.Approved || auth1.Authority != "District Court" {
 			t.Fatalf("authorization %+v %v", auth1, err)
@@ -179,6 +185,27 @@ func TestRequestLifecycle(t *testing.T) {
 		}
 		if dep, _ = w.s.DeploymentOf(ctx, r.ID); dep.Status != Revoked {
 			t.Fatalf("revoked deployment %+v", dep)
+		}
+		// In force within its window until revoked, not after: revoked
+		// before it started, never.
+		if !dep.EndedAt.Before(dep.Starts) {
+			t.Fatalf("the test expects a revocation before the start: %+v", dep)
+		}
+		for _, tc := range []struct {
+			at   time.Time
+			want bool
+		}{
+			{dep.EndedAt.Add(-time.Second), false},
+			{dep.Starts, false},
+			{dep.Ends.Add(-time.Second), false},
+		} {
+			in, days, err := w.s.DeploymentInForce(ctx, dep.ID, tc.at)
+			if err != nil || in != tc.want || days != 7 {
+				t.Errorf("DeploymentInForce(%v) = %v, %d, %v; want %v, 7", tc.at, in, days, err, tc.want)
+			}
+		}
+		if in, _, err := w.s.DeploymentInForce(ctx, "dep_unknown", dep.Starts); in || err != nil {
+			t.Errorf("an unknown deployment in force: %v, %v", in, err)
 		}
 		w.now = w.asm.Ends.Add(time.Minute)
 		n, err := w.s.Sweep(ctx)
@@ -237,6 +264,9 @@ func TestUrgentUse(t *testing.T) {
 		w.s.Sweep(ctx)
 		if dep, _ = w.s.DeploymentOf(ctx, r.ID); dep.Status != Stopped {
 			t.Fatalf("unreviewed urgent use still %s", dep.Status)
+		}
+		if in, _, _ := w.s.DeploymentInForce(ctx, dep.ID, dep.Starts.Add(time.Minute)); in {
+			t.Error("a stopped deployment is a basis for captures and reads")
 		}
 		if r, _ = w.s.GetRequest(ctx, r.ID); r.Status != Lapsed {
 			t.Fatalf("request %s", r.Status)

@@ -12,7 +12,7 @@ import (
 	"github.com/vigil-project/vigil/internal/ledger"
 )
 
-const verifyUsage = "verify --log URL|DIR --key KEY|FILE [--event ID] [--state FILE]"
+const verifyUsage = "verify --log URL|DIR --key KEY|FILE [--event ID] [--state FILE]\n       vigil verify BUNDLE.zip|BUNDLE-DIR|RECEIPT... --key KEY|FILE [--identity FILE]"
 
 func runVerify(e *env, args []string) error {
 	f := newFlags(e, "verify", verifyUsage)
@@ -21,11 +21,19 @@ func runVerify(e *env, args []string) error {
 	key := f.String("key", "", "the log's public `KEY` (name+hash+key), or a file holding it")
 	event := f.String("event", "", "also check that event `ID` is in the log")
 	state := f.String("state", "", "`FILE` keeping the checkpoint seen last time; the log must have grown from it")
+	var identities stringList
+	f.Var(&identities, "identity", "an age identity `FILE` to decrypt a bundle's encrypted originals and check them too")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	if len(f.positional) > 0 {
-		return usagef("verify takes no arguments, only flags: vigil %s", verifyUsage)
+		if *logLoc != "" || *event != "" || *state != "" {
+			return usagef("give either files to check (bundles, receipts) or --log, not both")
+		}
+		return verifyFiles(e, f.positional, *key, *data, identities)
+	}
+	if len(identities) > 0 {
+		return usagef("--identity is for bundles: vigil verify BUNDLE --identity FILE")
 	}
 	if *logLoc == "" {
 		*logLoc = filepath.Join(*data, "log")

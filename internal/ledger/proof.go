@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	f_log "github.com/transparency-dev/formats/log"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/transparency-dev/tessera/api/layout"
@@ -51,7 +53,6 @@ func Prove(ctx context.Context, q store.Querier, src Source, v note.Verifier, id
 	if ev.LogIndex == nil {
 		return Proof{}, ErrNotYetPublished
 	}
-	idx := uint64(*ev.LogIndex)
 	raw, err := src.ReadCheckpoint(ctx)
 	if err != nil {
 		return Proof{}, fmt.Errorf("ledger: read checkpoint: %w", err)
@@ -60,6 +61,74 @@ func Prove(ctx context.Context, q store.Querier, src Source, v note.Verifier, id
 	if err != nil {
 		return Proof{}, fmt.Errorf("ledger: the log's own checkpoint does not verify: %w", err)
 	}
+	pb, err := client.NewProofBuilder(ctx, cp.Size, src.ReadTile)
+	if err != nil {
+		return Proof{}, fmt.Errorf("ledger: %w", err)
+	}
+	return prove(ctx, src, pb, cp, raw, id, uint64(*ev.LogIndex))
+}
+
+// ProveAll waits until every event in ids is in the log and covered by a
+// published checkpoint, then returns their proofs, all against that one
+// checkpoint, in the order of ids. It returns an error wrapping
+// store.ErrNotFound for an unknown event, and ctx's error if the log does
+// not catch up in time.
+func ProveAll(ctx context.Context, q store.Querier, src Source, v note.Verifier, ids []int64) ([]Proof, string, error) {
+	idx := make([]uint64, len(ids))
+	var need uint64
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for i, id := range ids {
+		for {
+			ev, err := Get(ctx, q, id)
+			if err != nil {
+				return nil, "", err
+			}
+			if ev.LogIndex != nil {
+				idx[i] = uint64(*ev.LogIndex)
+				need = max(need, idx[i]+1)
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return nil, "", fmt.Errorf("ledger: event %d not yet in the log: %w", id, ctx.Err())
+			case <-tick.C:
+			}
+		}
+	}
+	for {
+		raw, err := src.ReadCheckpoint(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("ledger: read checkpoint: %w", err)
+		}
+		cp, err := ParseCheckpoint(raw, v)
+		if err != nil {
+			return nil, "", fmt.Errorf("ledger: the log's own checkpoint does not verify: %w", err)
+		}
+		if cp.Size >= need {
+			pb, err := client.NewProofBuilder(ctx, cp.Size, src.ReadTile)
+			if err != nil {
+				return nil, "", fmt.Errorf("ledger: %w", err)
+			}
+			out := make([]Proof, len(ids))
+			for i, id := range ids {
+				if out[i], err = prove(ctx, src, pb, cp, raw, id, idx[i]); err != nil {
+					return nil, "", err
+				}
+			}
+			return out, string(raw), nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", fmt.Errorf("ledger: no checkpoint covers the events yet: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// prove builds and checks the inclusion proof of event id, at index idx,
+// against checkpoint cp (raw is its signed note).
+func prove(ctx context.Context, src Source, pb *client.ProofBuilder, cp *f_log.Checkpoint, raw []byte, id int64, idx uint64) (Proof, error) {
 	if idx >= cp.Size {
 		return Proof{}, ErrNotYetPublished
 	}
@@ -74,10 +143,6 @@ func Prove(ctx context.Context, q store.Querier, src Source, v note.Verifier, id
 	decoded, err := ParseEntry(entry)
 	if err != nil {
 		return Proof{}, fmt.Errorf("ledger: entry %d: %w", idx, err)
-	}
-	pb, err := client.NewProofBuilder(ctx, cp.Size, src.ReadTile)
-	if err != nil {
-		return Proof{}, fmt.Errorf("ledger: %w", err)
 	}
 	incl, err := pb.InclusionProof(ctx, idx)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -610,6 +611,42 @@ func TestProve(t *testing.T) {
 		}
 		if _, err := ledger.Prove(ctx, db, e.log.Reader(), e.keys.Verifier, waiting+1); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("Prove(unknown) = %v, want store.ErrNotFound", err)
+		}
+	})
+}
+
+func TestProveAll(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, ledger.Hooks{})
+		ids := e.grow(300)
+		pick := []int64{ids[299], ids[0], ids[256]}
+		proofs, raw, err := ledger.ProveAll(ctx, db, e.log.Reader(), e.keys.Verifier, pick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, err := ledger.ParseCheckpoint([]byte(raw), e.keys.Verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range proofs {
+			if p.Event != pick[i] || p.Checkpoint != raw || p.TreeSize != cp.Size {
+				t.Fatalf("proof %d is of event %d against size %d; want event %d against the one checkpoint (size %d)", i, p.Event, p.TreeSize, pick[i], cp.Size)
+			}
+			if err := proof.VerifyInclusion(rfc6962.DefaultHasher, p.Index, cp.Size, rfc6962.DefaultHasher.HashLeaf(p.Entry), p.Inclusion, cp.Hash); err != nil {
+				t.Fatalf("proof of %d: %v", p.Event, err)
+			}
+		}
+		// An event not yet appended: ProveAll waits for it, until its
+		// context ends.
+		waiting := e.record(1)[0]
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		if _, _, err := ledger.ProveAll(short, db, e.log.Reader(), e.keys.Verifier, []int64{waiting}); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("ProveAll(unappended) = %v, want the deadline", err)
+		}
+		if _, _, err := ledger.ProveAll(ctx, db, e.log.Reader(), e.keys.Verifier, []int64{waiting + 1}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("ProveAll(unknown) = %v", err)
 		}
 	})
 }

@@ -298,4 +298,124 @@ CREATE TABLE disrupt_updates (
 	recorded_at BIGINT NOT NULL
 );
 CREATE INDEX disrupt_updates_order ON disrupt_updates (order_id, id)`},
+	{Name: "vault: items, submissions, cases, holds, accesses", SQL: `
+CREATE TABLE vault_submissions (
+	id TEXT PRIMARY KEY,
+	pin_hash TEXT NOT NULL,
+	created_by TEXT REFERENCES accounts (id),
+	created_at BIGINT NOT NULL
+);
+CREATE TABLE vault_items (
+	id TEXT PRIMARY KEY,
+	class TEXT NOT NULL,
+	media_type TEXT NOT NULL,
+	size BIGINT NOT NULL,
+	sha256 {{bytes}},
+	salt {{bytes}},
+	commitment TEXT NOT NULL,
+	blob_key TEXT NOT NULL,
+	wrapped_key {{bytes}},
+	metadata {{bytes}},
+	proofmode TEXT,
+	deployment_id TEXT,
+	submission_id TEXT REFERENCES vault_submissions (id),
+	parent_id TEXT REFERENCES vault_items (id),
+	parent_commitment TEXT,
+	segment TEXT NOT NULL DEFAULT '',
+	upload_id TEXT UNIQUE,
+	uploaded_by TEXT NOT NULL REFERENCES accounts (id),
+	uploader_role TEXT NOT NULL,
+	captured_at BIGINT NOT NULL,
+	retain_until BIGINT NOT NULL,
+	due_at BIGINT NOT NULL,
+	created_at BIGINT NOT NULL,
+	destroyed_at BIGINT,
+	receipt TEXT
+);
+CREATE INDEX vault_items_due ON vault_items (due_at) WHERE destroyed_at IS NULL;
+CREATE INDEX vault_items_unswept ON vault_items (id) WHERE destroyed_at IS NOT NULL AND blob_key <> '';
+CREATE INDEX vault_items_submission ON vault_items (submission_id);
+CREATE INDEX vault_items_parent ON vault_items (parent_id);
+CREATE TABLE vault_cases (
+	id TEXT PRIMARY KEY,
+	kind TEXT NOT NULL,
+	reference TEXT NOT NULL,
+	opened_by TEXT NOT NULL REFERENCES accounts (id),
+	opened_at BIGINT NOT NULL,
+	closed_at BIGINT
+);
+CREATE TABLE vault_case_members (
+	case_id TEXT NOT NULL REFERENCES vault_cases (id),
+	account_id TEXT NOT NULL REFERENCES accounts (id),
+	added_by TEXT NOT NULL REFERENCES accounts (id),
+	added_at BIGINT NOT NULL,
+	PRIMARY KEY (case_id, account_id)
+);
+CREATE TABLE vault_holds (
+	id TEXT PRIMARY KEY,
+	case_id TEXT NOT NULL REFERENCES vault_cases (id),
+	item_id TEXT NOT NULL REFERENCES vault_items (id),
+	until_at BIGINT NOT NULL,
+	reason TEXT NOT NULL,
+	placed_by TEXT NOT NULL REFERENCES accounts (id),
+	placed_at BIGINT NOT NULL,
+	released_at BIGINT,
+	released_by TEXT REFERENCES accounts (id)
+);
+CREATE INDEX vault_holds_item ON vault_holds (item_id) WHERE released_at IS NULL;
+CREATE INDEX vault_holds_case ON vault_holds (case_id);
+CREATE TABLE vault_accesses (
+	id {{serial}},
+	item_id TEXT NOT NULL REFERENCES vault_items (id),
+	account_id TEXT REFERENCES accounts (id),
+	role TEXT NOT NULL,
+	action TEXT NOT NULL,
+	purpose TEXT NOT NULL,
+	basis_kind TEXT NOT NULL,
+	basis_id TEXT NOT NULL,
+	at BIGINT NOT NULL
+);
+CREATE INDEX vault_accesses_item ON vault_accesses (item_id, id);
+CREATE TABLE vault_shares (
+	id TEXT PRIMARY KEY,
+	case_id TEXT NOT NULL REFERENCES vault_cases (id),
+	recipient TEXT NOT NULL,
+	legal_basis TEXT NOT NULL,
+	purpose TEXT NOT NULL,
+	age_recipient TEXT NOT NULL,
+	token_hash {{bytes}} NOT NULL UNIQUE,
+	expires_at BIGINT NOT NULL,
+	created_by TEXT NOT NULL REFERENCES accounts (id),
+	created_at BIGINT NOT NULL,
+	revoked_at BIGINT,
+	revoked_by TEXT REFERENCES accounts (id)
+);
+CREATE TABLE vault_share_items (
+	share_id TEXT NOT NULL REFERENCES vault_shares (id),
+	item_id TEXT NOT NULL REFERENCES vault_items (id),
+	PRIMARY KEY (share_id, item_id)
+);
+CREATE INDEX vault_shares_case ON vault_shares (case_id)`},
+	{Name: "resumable uploads", SQL: `
+CREATE TABLE tus_uploads (
+	id TEXT PRIMARY KEY,
+	owner TEXT NOT NULL REFERENCES accounts (id),
+	length BIGINT NOT NULL,
+	received BIGINT NOT NULL,
+	chunks INTEGER NOT NULL,
+	metadata {{bytes}} NOT NULL,
+	wrapped_key {{bytes}} NOT NULL,
+	expires_at BIGINT NOT NULL,
+	created_at BIGINT NOT NULL,
+	completed_at BIGINT,
+	result TEXT
+);
+CREATE INDEX tus_uploads_expiry ON tus_uploads (expires_at) WHERE completed_at IS NULL;
+CREATE TABLE tus_chunks (
+	upload_id TEXT NOT NULL REFERENCES tus_uploads (id) ON DELETE CASCADE,
+	seq INTEGER NOT NULL,
+	start BIGINT NOT NULL,
+	size BIGINT NOT NULL,
+	PRIMARY KEY (upload_id, seq)
+)`},
 }

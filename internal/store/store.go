@@ -240,6 +240,31 @@ type Tx struct {
 	// grouped: the transaction is shared with other callers' (SQLite group
 	// commit), so one caller's cancelled context must not interrupt it.
 	grouped bool
+	// stmts caches SQLite's prepared statements for the transaction, so
+	// that a statement run many times (a sweep destroying hundreds of
+	// items) is parsed once. They close when the transaction ends.
+	stmts map[string]*sql.Stmt
+}
+
+// stmt returns the transaction's prepared statement for query, on SQLite;
+// nil elsewhere, or if preparing fails (the caller then runs the query
+// plainly and gets its error).
+func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.db.kind != SQLite {
+		return nil
+	}
+	if st, ok := t.stmts[query]; ok {
+		return st
+	}
+	st, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[query] = st
+	return st
 }
 
 func (t *Tx) ctx(ctx context.Context) context.Context {
@@ -254,13 +279,22 @@ func (t *Tx) Kind() Kind { return t.db.kind }
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(t.ctx(ctx), t.db.q(query), args...)
+	ctx, query = t.ctx(ctx), t.db.q(query)
+	if st := t.stmt(ctx, query); st != nil {
+		res, err := st.ExecContext(ctx, args...)
+		return res, classify(err)
+	}
+	res, err := t.tx.ExecContext(ctx, query, args...)
 	return res, classify(err)
 }
 
 // QueryRow runs a query in the transaction that returns at most one row.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx(ctx), t.db.q(query), args...)
+	ctx, query = t.ctx(ctx), t.db.q(query)
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
 // Query runs a query in the transaction.

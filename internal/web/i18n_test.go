@@ -31,9 +31,9 @@ func TestEveryMessageExists(t *testing.T) {
 		}
 		return nil
 	})
-	goKey := regexp.MustCompile(`(?:httpError\([^,]+, |invalid\(|NewError\([^,]+, |\.T\([a-z.]+, |Key: )"([a-z]+(?:\.[a-z0-9_]+)+)"`)
+	goKey := regexp.MustCompile(`(?:httpError\([^,]+, |invalid\(|forbidden\(|NewError\([^,]+, |\.T\([a-z.]+, |Key: )"([a-z]+(?:\.[a-z0-9_]+)+)"`)
 	noticeKey := regexp.MustCompile(`"(notice\.[a-z_]+)"`)
-	for _, dir := range []string{".", "../auth", "../assembly", "../disrupt"} {
+	for _, dir := range []string{".", "../auth", "../assembly", "../disrupt", "../vault"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {

@@ -1,0 +1,296 @@
+package vault
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/ledger"
+	"github.com/vigil-project/vigil/internal/store"
+	"github.com/vigil-project/vigil/internal/store/storetest"
+)
+
+// copyDir copies a directory tree, as a backup would.
+func copyDir(t *testing.T, from string) string {
+	t.Helper()
+	to := t.TempDir()
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
+// decryptWithAnyKey tries to decrypt an item's blob copy the way someone
+// holding the key-encryption key, the whole database and the copy would:
+// with every wrapped key the database still holds.
+func decryptWithAnyKey(f *fixture, itemID string, blobCopy []byte) bool {
+	rows, err := f.db.Query(f.ctx, "SELECT id, wrapped_key FROM vault_items WHERE wrapped_key IS NOT NULL")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var wrapped []byte
+		if err := rows.Scan(&id, &wrapped); err != nil {
+			f.t.Fatal(err)
+		}
+		for _, bindTo := range []string{id, itemID} {
+			key, err := unwrapItemKey(f.v.cfg.KEK, bindTo, wrapped)
+			if err != nil {
+				continue
+			}
+			sa, err := key.streaming()
+			if err != nil {
+				continue
+			}
+			r, err := sa.NewDecryptingReader(bytes.NewReader(blobCopy), contentAD(itemID))
+			if err != nil {
+				continue
+			}
+			if _, err := bytes.NewBuffer(nil).ReadFrom(r); err == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func blobFile(dir, itemID string) string { return filepath.Join(dir, "objects", "items", itemID) }
+
+func TestShreddedItemIsGoneForGood(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		doomed, _ := f.ingest("officer", bodycam(), mp4("doomed-", 2<<20))
+		f.now = f.now.Add(24 * time.Hour)
+		kept, _ := f.ingest("officer", bodycam(), mp4("kept-", 1<<20))
+
+		backup := copyDir(t, f.blobDir)
+		copyOfDoomed, err := os.ReadFile(blobFile(backup, doomed.ID))
+		if err != nil {
+			t.Fatalf("the backup lacks the blob: %v", err)
+		}
+		// The control: before shredding, the backup can be read.
+		if !decryptWithAnyKey(f, doomed.ID, copyOfDoomed) {
+			t.Fatal("the backup cannot be decrypted even before shredding: the test proves nothing")
+		}
+
+		// Not yet due: nothing happens.
+		f.now = doomed.RetainUntil.Add(-time.Second)
+		if n, err := f.v.Sweep(f.ctx); err != nil || n != 0 {
+			t.Fatalf("early sweep destroyed %d, %v", n, err)
+		}
+		f.now = doomed.RetainUntil.Add(time.Minute)
+		n, err := f.v.Sweep(f.ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("sweep destroyed %d, %v; want 1", n, err)
+		}
+		if decryptWithAnyKey(f, doomed.ID, copyOfDoomed) {
+			t.Fatal("the backup of a shredded item can still be decrypted")
+		}
+		if _, err := os.Stat(blobFile(f.blobDir, doomed.ID)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the shredded item's blob is still there: %v", err)
+		}
+		if _, err := os.Stat(blobFile(f.blobDir, kept.ID)); err != nil {
+			t.Errorf("the other item's blob went too: %v", err)
+		}
+		got, err := f.v.Get(f.ctx, doomed.ID)
+		if err != nil || got.DestroyedAt == nil || got.SHA256 != nil || got.Commitment != doomed.Commitment {
+			t.Fatalf("after shredding, item = %+v, %v", got, err)
+		}
+		var wrapped, meta []byte
+		db.QueryRow(f.ctx, "SELECT wrapped_key, metadata FROM vault_items WHERE id = ?", doomed.ID).Scan(&wrapped, &meta)
+		if wrapped != nil || meta != nil {
+			t.Error("the wrapped key or the sealed metadata survived")
+		}
+		if _, err := f.v.openContent(f.ctx, doomed.ID); !errors.Is(err, ErrShredded) {
+			t.Errorf("opening a shredded item: %v", err)
+		}
+
+		// The receipt: signed by the log's key, naming the commitment and
+		// the schedule, and named by the event on the log.
+		signed, err := f.v.Receipt(f.ctx, doomed.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := VerifyReceipt([]byte(signed), f.verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Item != doomed.ID || r.Content != doomed.Commitment || !r.RetainUntil.Equal(doomed.RetainUntil) || !r.Destroyed.Equal(f.now) {
+			t.Errorf("receipt = %+v", r)
+		}
+		tampered := strings.Replace(signed, "class bodycam", "class capture", 1)
+		if _, err := VerifyReceipt([]byte(tampered), f.verifier); err == nil {
+			t.Error("a tampered receipt verifies")
+		}
+		evs, _ := ledger.List(f.ctx, db, ledger.Query{Subject: "item:" + doomed.ID})
+		if len(evs) == 0 || evs[0].Type != "item.destroyed" {
+			t.Fatalf("no destruction event: %+v", evs)
+		}
+		e, err := ledger.ParseEntry(evs[0].Entry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Facts["receipt"] != r.Digest || e.Facts["content"] != doomed.Commitment || e.Role != "system" {
+			t.Errorf("destruction entry = %s", evs[0].Entry)
+		}
+		// The other item lives on and reads.
+		if _, err := f.v.openContent(f.ctx, kept.ID); err != nil {
+			t.Errorf("the kept item: %v", err)
+		}
+		// A second sweep has nothing to do.
+		if n, err := f.v.Sweep(f.ctx); err != nil || n != 0 {
+			t.Errorf("second sweep: %d, %v", n, err)
+		}
+	})
+}
+
+func TestHoldsKeepItemsPastTheirSchedule(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		cmd := f.acc("commander")
+		it, _ := f.ingest("officer", bodycam(), mp4("held-", 4096))
+		other, _ := f.ingest("officer", bodycam(), mp4("other-", 4096))
+		c, err := f.v.OpenCase(f.ctx, cmd, Investigation, "INV-7")
+		if err != nil {
+			t.Fatal(err)
+		}
+		until := it.RetainUntil.Add(90 * 24 * time.Hour)
+		h, err := f.v.PlaceHold(f.ctx, cmd, c.ID, it.ID, until, "Needed for the prosecution of the assault")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Past the schedule: the held item stays, the other goes.
+		f.now = it.RetainUntil.Add(time.Hour)
+		if n, err := f.v.Sweep(f.ctx); err != nil || n != 1 {
+			t.Fatalf("sweep destroyed %d, %v; want only the unheld item", n, err)
+		}
+		if g, _ := f.v.Get(f.ctx, other.ID); g.DestroyedAt == nil {
+			t.Error("the unheld item survived")
+		}
+		if g, _ := f.v.Get(f.ctx, it.ID); g.DestroyedAt != nil || !g.DueAt.Equal(until) {
+			t.Fatalf("held item = %+v", g)
+		}
+		// Someone outside the case cannot release it.
+		if err := f.v.ReleaseHold(f.ctx, f.acc("commander2"), h.ID, "Not needed any more"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("an outsider released a hold: %v", err)
+		}
+		// Released: back to its schedule, which has passed.
+		if err := f.v.ReleaseHold(f.ctx, cmd, h.ID, "The prosecutor dropped the charge"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.v.ReleaseHold(f.ctx, cmd, h.ID, "Again"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("releasing twice: %v", err)
+		}
+		if n, err := f.v.Sweep(f.ctx); err != nil || n != 1 {
+			t.Fatalf("after release, sweep destroyed %d, %v", n, err)
+		}
+		if _, err := f.v.PlaceHold(f.ctx, cmd, c.ID, it.ID, f.now.Add(time.Hour), "Too late"); !errors.Is(err, ErrShredded) {
+			t.Errorf("holding a destroyed item: %v", err)
+		}
+	})
+}
+
+func TestHoldExpiresAndCaseCloses(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		judge := f.acc("authorizer")
+		a, _ := f.ingest("officer", bodycam(), mp4("a-", 4096))
+		b, _ := f.ingest("officer", bodycam(), mp4("b-", 4096))
+		c, err := f.v.OpenCase(f.ctx, judge, CourtOrder, "Order 2026/55")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			until time.Time
+			want  error
+		}{
+			{f.now.Add(-time.Hour), ErrInvalid},
+			{f.now.Add(MaxHold + 24*time.Hour), ErrInvalid},
+		} {
+			if _, err := f.v.PlaceHold(f.ctx, judge, c.ID, a.ID, tc.until, "Court order"); !errors.Is(err, tc.want) {
+				t.Errorf("hold until %v: %v", tc.until, err)
+			}
+		}
+		short := a.RetainUntil.Add(10 * 24 * time.Hour)
+		if _, err := f.v.PlaceHold(f.ctx, judge, c.ID, a.ID, short, "Court order, first period"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.v.PlaceHold(f.ctx, judge, c.ID, b.ID, short.Add(100*24*time.Hour), "Court order"); err != nil {
+			t.Fatal(err)
+		}
+		// The hold on a ends by itself; the sweep then destroys a.
+		f.now = short.Add(time.Minute)
+		if n, err := f.v.Sweep(f.ctx); err != nil || n != 1 {
+			t.Fatalf("after the hold lapsed: destroyed %d, %v", n, err)
+		}
+		if g, _ := f.v.Get(f.ctx, a.ID); g.DestroyedAt == nil {
+			t.Fatal("the item whose hold lapsed survived")
+		}
+		signed, _ := f.v.Receipt(f.ctx, a.ID)
+		if r, err := VerifyReceipt([]byte(signed), f.verifier); err != nil || !r.HeldUntil.Equal(short) {
+			t.Errorf("receipt of a once-held item = %+v, %v", r, err)
+		}
+		// Closing the case releases b, whose schedule has passed.
+		if err := f.v.CloseCase(f.ctx, judge, c.ID, "Proceedings ended"); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.v.Sweep(f.ctx); err != nil || n != 1 {
+			t.Fatalf("after closing: destroyed %d, %v", n, err)
+		}
+		if _, err := f.v.PlaceHold(f.ctx, judge, c.ID, b.ID, f.now.Add(time.Hour), "Reopen"); !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrShredded) {
+			t.Errorf("holding in a closed case: %v", err)
+		}
+	})
+}
+
+// TestSweepReadsOnlyWhatIsDue checks that the sweep's query is answered
+// from the index on due_at, so that its cost follows the items due, not
+// the items kept (bench/vault measures it).
+func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
+	db := storetest.SQLite(t)
+	rows, err := db.Query(t.Context(), "EXPLAIN QUERY PLAN SELECT "+itemColumns+" FROM vault_items WHERE destroyed_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", 1, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	joined := strings.Join(plan, "; ")
+	if !strings.Contains(joined, "USING INDEX vault_items_due (due_at<?)") || strings.Contains(joined, "SCAN vault_items") {
+		t.Errorf("the sweep's plan is %q, not a range search of vault_items_due", joined)
+	}
+}
+
+func TestCleanOrphans(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		it, _ := f.ingest("officer", bodycam(), mp4("live-", 4096))
+		// What a crash between storing the blob and committing leaves.
+		if _, err := f.v.cfg.Blobs.Put(f.ctx, "items/itm_orphan", bytes.NewReader([]byte("ciphertext"))); err != nil {
+			t.Fatal(err)
+		}
+		n, err := f.v.CleanOrphans(f.ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("cleaned %d, %v", n, err)
+		}
+		if _, err := os.Stat(blobFile(f.blobDir, "itm_orphan")); !errors.Is(err, os.ErrNotExist) {
+			t.Error("the orphan survived")
+		}
+		if _, err := f.v.openContent(f.ctx, it.ID); err != nil {
+			t.Errorf("the live item: %v", err)
+		}
+	})
+}
