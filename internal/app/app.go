@@ -119,7 +119,7 @@ func (a *App) HasKeys() bool { return a.Keys.Signer != nil }
 
 // EnsureKeys makes the log's keys if there are none, named cfg.LogName or,
 // failing that, a placeholder name under .invalid that says it was never
-// set.
+// set, and opens the vault, which signs with them.
 func (a *App) EnsureKeys() error {
 	if a.HasKeys() {
 		return nil
@@ -136,7 +136,7 @@ func (a *App) EnsureKeys() error {
 		a.Config.Logger.Info("created the log's signing key", "name", keys.Origin(), "dir", a.KeyDir())
 	}
 	a.Keys = keys
-	return nil
+	return a.openVault(nil)
 }
 
 // Paths inside the data directory.

@@ -7,7 +7,10 @@ import (
 )
 
 // FuzzVerify feeds Verify mutations of valid bundles. It must never panic,
-// and never accept anything but a valid bundle byte for byte.
+// and never accept anything but a valid bundle byte for byte. The seeds
+// are a few kilobytes, which Go's minimizer takes long over; fuzz with
+//
+//	go test -run XXX -fuzz FuzzVerify -fuzzminimizetime 2s ./internal/bundle/
 func FuzzVerify(f *testing.F) {
 	fx := newFixture(f)
 	valid := [][]byte{fx.write(f)}

@@ -26,6 +26,8 @@ type VerifyError struct {
 	Msg string
 }
 
+// Error says which file failed and why, such as
+// "data/items/itm_x/video.mp4: its SHA-256 is 3f… but manifest-sha256.txt says 9a…".
 func (e *VerifyError) Error() string {
 	if e.File == "" {
 		return "bundle: " + e.Msg

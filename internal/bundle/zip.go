@@ -97,11 +97,11 @@ func (z *zipWriter) setMark(file, what string) {
 // writer for its content, which takes exactly size bytes.
 func (z *zipWriter) create(name string, crc uint32, size uint64) (io.Writer, error) {
 	if z.left != 0 {
-		return nil, fmt.Errorf("bundle: zip: %d bytes of %s missing", z.left, z.dir[len(z.dir)-1].name)
+		return nil, fmt.Errorf("zip: %d bytes of %s missing", z.left, z.dir[len(z.dir)-1].name)
 	}
 	full := topDir + name
 	if len(full) > u16max {
-		return nil, fmt.Errorf("bundle: zip: name too long")
+		return nil, fmt.Errorf("zip: name too long")
 	}
 	z.setMark(name, "the local header of "+full)
 	big := size >= u32max
@@ -129,7 +129,7 @@ type zipContent zipWriter
 func (c *zipContent) Write(p []byte) (int, error) {
 	z := (*zipWriter)(c)
 	if uint64(len(p)) > z.left {
-		return 0, fmt.Errorf("bundle: zip: more content for %s than its header declares", z.dir[len(z.dir)-1].name)
+		return 0, fmt.Errorf("zip: more content for %s than its header declares", z.dir[len(z.dir)-1].name)
 	}
 	n, err := z.w.Write(p)
 	z.off += uint64(n)
@@ -140,7 +140,7 @@ func (c *zipContent) Write(p []byte) (int, error) {
 // close writes the central directory and the end records.
 func (z *zipWriter) close() error {
 	if z.left != 0 {
-		return fmt.Errorf("bundle: zip: %d bytes of %s missing", z.left, z.dir[len(z.dir)-1].name)
+		return fmt.Errorf("zip: %d bytes of %s missing", z.left, z.dir[len(z.dir)-1].name)
 	}
 	cdStart := z.off
 	for _, e := range z.dir {

@@ -11,11 +11,34 @@ import (
 
 	"github.com/vigil-project/vigil/internal/app"
 	"github.com/vigil-project/vigil/internal/demo"
+	"github.com/vigil-project/vigil/internal/vault"
 )
+
+// parseBytes reads a size: digits, optionally followed by kB, MB, GB, TB
+// (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024).
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	num, unit := s, ""
+	if i >= 0 {
+		num, unit = s[:i], strings.TrimSpace(s[i:])
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	mult := map[string]int64{"": 1, "B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[unit]
+	if mult == 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("unknown or too large size %q", s)
+	}
+	return n * mult, nil
+}
 
 // serveConfig holds the flags serve shares with demo.
 type serveConfig struct {
 	addr, logName, contact     *string
+	blobs, retention, maxItem  *string
 	secure                     *bool
 	packs, switches, overrides stringList
 }
@@ -26,6 +49,10 @@ func serveFlags(f *flags) *serveConfig {
 		logName: f.String("log-name", os.Getenv("VIGIL_LOG_NAME"), "the `NAME` of a new log, such as log.example.org/vigil ($VIGIL_LOG_NAME)"),
 		contact: f.String("data-contact", os.Getenv("VIGIL_DATA_CONTACT"), "where people ask about data held on them, shown on every public notice: a `URL or address`"),
 		secure:  f.Bool("secure-cookies", false, "mark cookies Secure (set when clients reach Vigil over TLS)"),
+		blobs: f.String("blobs", os.Getenv("VIGIL_BLOBS"), "where the evidence vault keeps encrypted items: a `DIR` or s3://ACCESS:SECRET@HOST/BUCKET "+
+			"($VIGIL_BLOBS; default the data directory's blobs)"),
+		retention: f.String("retention", os.Getenv("VIGIL_RETENTION"), "the vault's retention schedules: a JSON `FILE` replacing the defaults (see docs/vault.md)"),
+		maxItem:   f.String("max-item-size", envOr("VIGIL_MAX_ITEM_SIZE", ""), "the largest evidence item, in `BYTES` or with a unit: 500MB, 8GiB (default 8GiB)"),
 	}
 	f.Var(&c.packs, "policy", "a policy `PACK` on top of the default (a built-in name or a file; repeat for more, in order)")
 	f.Var(&c.switches, "policy-switch", "set a pack's switch: `NAME=true|false` (recorded on the public log)")
@@ -37,6 +64,24 @@ func serveFlags(f *flags) *serveConfig {
 func (c *serveConfig) apply(cfg *app.Config) error {
 	cfg.Addr, cfg.LogName, cfg.SecureCookies, cfg.DataContact = *c.addr, *c.logName, *c.secure, *c.contact
 	cfg.Policy, cfg.PolicyOverrides = c.packs, c.overrides
+	cfg.Blobs = *c.blobs
+	if *c.retention != "" {
+		f, err := os.Open(*c.retention)
+		if err != nil {
+			return fmt.Errorf("read the retention schedules: %w", err)
+		}
+		defer f.Close()
+		if cfg.Classes, err = vault.LoadClasses(f); err != nil {
+			return err
+		}
+	}
+	if *c.maxItem != "" {
+		n, err := parseBytes(*c.maxItem)
+		if err != nil || n < 1<<20 {
+			return usagef("--max-item-size takes a size of at least 1MiB, such as 500MB or 8GiB, not %q", *c.maxItem)
+		}
+		cfg.MaxItemSize = n
+	}
 	cfg.PolicySwitches = map[string]bool{}
 	for _, s := range c.switches {
 		name, v, ok := strings.Cut(s, "=")
@@ -108,13 +153,19 @@ func runDemo(e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	creds, err := demo.Seed(e.ctx, a, nowUTC())
+	if err := a.EnsureKeys(); err != nil {
+		return err
+	}
+	seeded, err := demo.Seed(e.ctx, a, nowUTC())
 	if err != nil {
 		return err
 	}
-	if creds != nil {
+	if seeded != nil {
 		fmt.Fprintln(e.stdout, "\nDemo accounts (invented people; sign in as any of them):")
-		demo.Print(e.stdout, creds)
+		demo.Print(e.stdout, seeded.Credentials)
+		if s := seeded.Submission; s != nil {
+			fmt.Fprintf(e.stdout, "\nThe reporter's evidence submission: case number %s, PIN %s.\nEnter them at /submission to see, without signing in, who read it and why.\n", s.Number, s.PIN)
+		}
 		fmt.Fprintln(e.stdout)
 	} else {
 		fmt.Fprintln(e.stdout, "The data directory already has accounts: the demo scenario was not seeded again.")

@@ -48,16 +48,26 @@ var people = []person{
 	{"reporter", "Alex Morgan", "", auth.Reporter},
 }
 
+// Seeded is what the demo made that people need to try it.
+type Seeded struct {
+	Credentials []Credential
+	// Submission is a victim's evidence submission.
+	Submission *Submission
+}
+
 // Seed fills an empty Vigil with the scenario and returns the demo
 // accounts. If there are accounts already, it changes nothing and returns
-// none.
-func Seed(ctx context.Context, a *app.App, now time.Time) ([]Credential, error) {
+// nil. The app's vault must be open (the log's keys must exist).
+func Seed(ctx context.Context, a *app.App, now time.Time) (*Seeded, error) {
 	list, err := a.Auth.List(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if len(list) > 0 {
 		return nil, nil
+	}
+	if a.Vault == nil {
+		return nil, fmt.Errorf("demo: the vault is not open: make the log's keys first")
 	}
 	var creds []Credential
 	accounts := map[string]auth.Account{}
@@ -117,7 +127,11 @@ func Seed(ctx context.Context, a *app.App, now time.Time) ([]Credential, error) 
 	if err := seedDisruption(ctx, a, accounts["operator"], day); err != nil {
 		return nil, err
 	}
-	return creds, nil
+	sub, err := seedVault(ctx, a, accounts, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Seeded{Credentials: creds, Submission: sub}, nil
 }
 
 // seedDisruption records the order the mobile operator received this

@@ -316,7 +316,7 @@ CREATE TABLE vault_items (
 	blob_key TEXT NOT NULL,
 	wrapped_key {{bytes}},
 	metadata {{bytes}},
-	proofmode TEXT,
+	proofmode {{bytes}},
 	deployment_id TEXT,
 	submission_id TEXT REFERENCES vault_submissions (id),
 	parent_id TEXT REFERENCES vault_items (id),

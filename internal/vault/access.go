@@ -233,6 +233,8 @@ func (g *grants) revokeItem(itemID string) {
 type Content struct {
 	Item    Item
 	Capture Capture
+	// ProofMode is the check of the ProofMode bundle it came in, if any.
+	ProofMode *ProofModeCheck
 	io.ReadCloser
 }
 
@@ -252,9 +254,9 @@ func (v *Vault) openContent(ctx context.Context, itemID string) (*Content, error
 	if err != nil {
 		return nil, err
 	}
-	var wrapped, meta []byte
+	var wrapped, meta, pm []byte
 	var blobKey string
-	if err := v.db.QueryRow(ctx, "SELECT wrapped_key, metadata, blob_key FROM vault_items WHERE id = ?", itemID).Scan(&wrapped, &meta, &blobKey); err != nil {
+	if err := v.db.QueryRow(ctx, "SELECT wrapped_key, metadata, proofmode, blob_key FROM vault_items WHERE id = ?", itemID).Scan(&wrapped, &meta, &pm, &blobKey); err != nil {
 		return nil, fmt.Errorf("vault: open %s: %w", itemID, err)
 	}
 	if it.DestroyedAt != nil || wrapped == nil {
@@ -272,6 +274,13 @@ func (v *Vault) openContent(ctx context.Context, itemID string) (*Content, error
 	if err := unseal(sa, metadataAD(it.ID), meta, &c); err != nil {
 		return nil, fmt.Errorf("vault: open %s: capture metadata: %w", itemID, err)
 	}
+	var check *ProofModeCheck
+	if pm != nil {
+		check = new(ProofModeCheck)
+		if err := unseal(sa, proofmodeAD(it.ID), pm, check); err != nil {
+			return nil, fmt.Errorf("vault: open %s: proofmode check: %w", itemID, err)
+		}
+	}
 	blob, err := v.cfg.Blobs.Get(ctx, blobKey)
 	if err != nil {
 		return nil, fmt.Errorf("vault: open %s: %w", itemID, err)
@@ -281,7 +290,7 @@ func (v *Vault) openContent(ctx context.Context, itemID string) (*Content, error
 		blob.Close()
 		return nil, fmt.Errorf("vault: open %s: %w", itemID, err)
 	}
-	return &Content{Item: it, Capture: c, ReadCloser: readCloser{dec, blob}}, nil
+	return &Content{Item: it, Capture: c, ProofMode: check, ReadCloser: readCloser{dec, blob}}, nil
 }
 
 type readCloser struct {

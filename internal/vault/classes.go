@@ -1,7 +1,9 @@
 package vault
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -66,6 +68,9 @@ func (cs classes) check() error {
 		if c.Days < 0 || (c.Days == 0 && !c.NeedsDeployment && !c.Refuse) {
 			return fmt.Errorf("vault: class %s needs a positive number of days, a deployment, or to refuse", c.Name)
 		}
+		if c.Days > 36500 {
+			return fmt.Errorf("vault: class %s keeps items for more than a hundred years", c.Name)
+		}
 		if len(c.Uploaders) == 0 {
 			return fmt.Errorf("vault: class %s has no uploaders", c.Name)
 		}
@@ -75,3 +80,44 @@ func (cs classes) check() error {
 
 // canUpload reports whether role may add items of class c.
 func (c Class) canUpload(role auth.Role) bool { return slices.Contains(c.Uploaders, role) }
+
+// classFile is a retention schedule as a configuration file states it.
+type classFile struct {
+	Name            string   `json:"name"`
+	Days            int      `json:"days"`
+	Refuse          bool     `json:"refuse"`
+	Uploaders       []string `json:"uploaders"`
+	NeedsDeployment bool     `json:"needs_deployment"`
+	Why             string   `json:"why"`
+}
+
+// LoadClasses reads retention schedules from JSON: a list of classes, each
+// {"name", "days", "refuse", "uploaders", "needs_deployment", "why"}. They
+// replace the defaults; each must say why it keeps what it keeps.
+func LoadClasses(r io.Reader) ([]Class, error) {
+	dec := json.NewDecoder(io.LimitReader(r, 1<<20))
+	dec.DisallowUnknownFields()
+	var in []classFile
+	if err := dec.Decode(&in); err != nil {
+		return nil, fmt.Errorf("retention schedules: %w", err)
+	}
+	out := make([]Class, 0, len(in))
+	for _, c := range in {
+		if strings.TrimSpace(c.Why) == "" {
+			return nil, fmt.Errorf("retention schedules: class %q does not say why (\"why\")", c.Name)
+		}
+		cl := Class{Name: c.Name, Days: c.Days, Refuse: c.Refuse, NeedsDeployment: c.NeedsDeployment, Why: c.Why}
+		for _, u := range c.Uploaders {
+			role, err := auth.ParseRole(u)
+			if err != nil {
+				return nil, fmt.Errorf("retention schedules: class %q: %w", c.Name, err)
+			}
+			cl.Uploaders = append(cl.Uploaders, role)
+		}
+		out = append(out, cl)
+	}
+	if err := classes(out).check(); err != nil {
+		return nil, fmt.Errorf("retention schedules: %w", err)
+	}
+	return out, nil
+}

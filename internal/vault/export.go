@@ -195,7 +195,7 @@ func safeFilename(name, mediaType string) string {
 	if len(name) > 100 {
 		name = name[len(name)-100:]
 	}
-	if name == "" {
+	if name == "" || name == "item.json" {
 		name = "content"
 	}
 	if path.Ext(name) == "" {

@@ -315,6 +315,7 @@ func (v *Vault) ingest(ctx context.Context, by auth.Account, n NewItem, r io.Rea
 	if x.segment != nil {
 		it.Segment = x.segment()
 	}
+	it.DueAt, it.ProofMode = it.RetainUntil, x.proofmode != nil
 	var rcpt *Receipt
 	err = v.db.Tx(ctx, func(tx *store.Tx) error {
 		if submitted(by.Role) && x.parent == nil {
@@ -344,7 +345,9 @@ func (v *Vault) ingest(ctx context.Context, by auth.Account, n NewItem, r io.Rea
 			facts["segment"] = it.Segment
 		}
 		if x.proofmode != nil {
-			facts["proofmode"] = true
+			var pm ProofModeCheck
+			json.Unmarshal(x.proofmode, &pm)
+			facts["proofmode"] = map[bool]string{true: "verified", false: "failed"}[pm.OK]
 		}
 		if _, err := v.outbox.Record(ctx, tx, ledger.Event{Kind: evIngested, Actor: by.Actor(), Subject: "item:" + it.ID, Facts: facts,
 			Private: map[string]string{"purpose": n.Purpose}}); err != nil {
