@@ -94,7 +94,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	srv, err := web.New(web.Deps{
 		DB: a.DB, Auth: a.Auth, Assemblies: a.Assemblies, Disruptions: a.Disruptions, Force: a.Force, Keys: a.Keys, Log: log.Reader(),
-		Writer: writer, Messages: a.Messages, Logger: cfg.Logger, Secure: cfg.SecureCookies,
+		Writer: writer, Messages: a.Messages, Logger: cfg.Logger, Secure: cfg.SecureCookies, Vault: a.Vault, Uploads: a.Uploads,
 	})
 	if err != nil {
 		ln.Close()

@@ -336,7 +336,7 @@ func (v *Vault) placeHold(ctx context.Context, tx *store.Tx, by auth.Account, ca
 	if ok, err := v.isMember(ctx, tx, c.ID, by.ID); err != nil || !ok {
 		return Hold{}, errors.Join(err, fmt.Errorf("case %s: %w", caseID, ErrNotFound))
 	}
-	it, err := v.get(ctx, tx, itemID)
+	it, err := v.lockItem(ctx, tx, itemID)
 	if err != nil {
 		return Hold{}, err
 	}

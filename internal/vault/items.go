@@ -479,6 +479,22 @@ func (v *Vault) Get(ctx context.Context, itemID string) (Item, error) {
 	return v.get(ctx, v.db, itemID)
 }
 
+// lockItem reads an item in tx and, on PostgreSQL, locks its row until tx
+// ends, so that a hold and the sweep cannot both go ahead on it: whichever
+// comes second sees what the first did. (SQLite runs one writer at a
+// time.)
+func (v *Vault) lockItem(ctx context.Context, tx *store.Tx, itemID string) (Item, error) {
+	q := "SELECT " + itemColumns + " FROM vault_items WHERE id = ?"
+	if tx.Kind() == store.Postgres {
+		q += " FOR UPDATE"
+	}
+	it, err := scanItem(tx.QueryRow(ctx, q, itemID).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, fmt.Errorf("item %s: %w", itemID, ErrNotFound)
+	}
+	return it, err
+}
+
 func (v *Vault) get(ctx context.Context, q store.Querier, itemID string) (Item, error) {
 	it, err := scanItem(q.QueryRow(ctx, "SELECT "+itemColumns+" FROM vault_items WHERE id = ?", itemID).Scan)
 	if errors.Is(err, sql.ErrNoRows) {

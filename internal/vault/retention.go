@@ -60,8 +60,15 @@ func (v *Vault) sweepOnce(ctx context.Context) (int, error) {
 	var batch []*due
 	err := v.db.Tx(ctx, func(tx *store.Tx) error {
 		batch = batch[:0]
-		items, err := v.items(ctx, tx, "SELECT "+itemColumns+" FROM vault_items WHERE destroyed_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
-			store.Micros(now), sweepBatch)
+		// On PostgreSQL the batch's rows are locked before any event is
+		// recorded (which takes the outbox's lock): a hold locks its item,
+		// then records; both take locks in that order, so neither waits on
+		// the other in a cycle.
+		q := "SELECT " + itemColumns + " FROM vault_items WHERE destroyed_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?"
+		if tx.Kind() == store.Postgres {
+			q += " FOR UPDATE"
+		}
+		items, err := v.items(ctx, tx, q, store.Micros(now), sweepBatch)
 		if err != nil || len(items) == 0 {
 			return err
 		}
@@ -88,11 +95,22 @@ func (v *Vault) sweepOnce(ctx context.Context) (int, error) {
 		if err := v.signReceipts(batch, now); err != nil {
 			return err
 		}
+		kept := batch[:0]
 		for _, d := range batch {
-			if _, err := tx.Exec(ctx, `UPDATE vault_items SET wrapped_key = NULL, metadata = NULL, proofmode = NULL, sha256 = NULL,
-				destroyed_at = ?, receipt = ? WHERE id = ? AND destroyed_at IS NULL`, store.Micros(now), d.receipt, d.ID); err != nil {
+			// due_at is checked again: on PostgreSQL a hold committed since
+			// the items were read has moved it, and the row lock this
+			// update waits for makes it see that.
+			res, err := tx.Exec(ctx, `UPDATE vault_items SET wrapped_key = NULL, metadata = NULL, proofmode = NULL, sha256 = NULL,
+				destroyed_at = ?, receipt = ? WHERE id = ? AND destroyed_at IS NULL AND due_at <= ?`, store.Micros(now), d.receipt, d.ID, store.Micros(now))
+			if err != nil {
 				return fmt.Errorf("vault: destroy %s: %w", d.ID, err)
 			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("vault: destroy %s: %w", d.ID, err)
+			} else if n == 0 {
+				continue
+			}
+			kept = append(kept, d)
 			facts := map[string]any{"item": d.ID, "class": d.Class, "content": ledger.Digest(d.Commitment), "retain_until": d.RetainUntil,
 				"destroyed_at": now, "receipt": ledger.Digest(receiptDigest(d.receipt))}
 			if !d.heldUntil.IsZero() {
@@ -102,6 +120,7 @@ func (v *Vault) sweepOnce(ctx context.Context) (int, error) {
 				return err
 			}
 		}
+		batch = kept
 		return nil
 	})
 	if err != nil {

@@ -294,3 +294,63 @@ func TestCleanOrphans(t *testing.T) {
 		}
 	})
 }
+
+// TestHoldRacesSweep: a hold placed while the sweep runs either saves its
+// item or is refused because the item is gone; never is a hold granted on
+// an item the sweep then destroys.
+func TestHoldRacesSweep(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		judge := f.acc("authorizer")
+		c, err := f.v.OpenCase(f.ctx, judge, CourtOrder, "Order 2026/77")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var items []Item
+		for range 40 {
+			it, _ := f.ingest("officer", bodycam(), mp4("race-", 2048))
+			items = append(items, it)
+		}
+		f.now = items[0].RetainUntil.Add(time.Hour)
+		granted := make([]bool, len(items))
+		done := make(chan error, 1)
+		go func() {
+			_, err := f.v.Sweep(f.ctx)
+			done <- err
+		}()
+		for i := len(items) - 1; i >= 0; i-- {
+			_, err := f.v.PlaceHold(f.ctx, judge, c.ID, items[i].ID, f.now.Add(24*time.Hour), "Court order for the whole day")
+			switch {
+			case err == nil:
+				granted[i] = true
+			case errors.Is(err, ErrShredded):
+			default:
+				t.Fatalf("hold %d: %v", i, err)
+			}
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.v.Sweep(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		var saved, gone int
+		for i, it := range items {
+			got, err := f.v.Get(f.ctx, it.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case granted[i] && got.DestroyedAt != nil:
+				t.Errorf("item %d was destroyed under a hold that was granted", i)
+			case !granted[i] && got.DestroyedAt == nil:
+				t.Errorf("item %d: its hold was refused as destroyed, yet it lives", i)
+			case granted[i]:
+				saved++
+			default:
+				gone++
+			}
+		}
+		t.Logf("%d held in time, %d destroyed first", saved, gone)
+	})
+}

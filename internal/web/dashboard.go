@@ -25,6 +25,9 @@ type dashboardView struct {
 	Queue int
 	// CanRequest: the account files requests.
 	CanRequest bool
+	// Evidence: the account works with the evidence vault; CanUpload adds
+	// items; CanOpenCase opens cases.
+	Evidence, CanUpload, CanOpenCase bool
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
@@ -53,6 +56,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 		d.Queue = len(q)
 	}
 	d.CanRequest = a.Role.Is(assembly.CanRequest...)
+	d.Evidence, d.CanUpload, d.CanOpenCase = a.Role.Is(evidenceRoles...), a.Role.Is(itemUploaders...), a.Role.Is(caseOpeners...)
 	if a.Role == auth.Admin {
 		var err error
 		if d.Accounts, err = s.deps.Auth.CountByRole(ctx); err != nil {

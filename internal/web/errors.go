@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/vigil-project/vigil/internal/assembly"
 	"github.com/vigil-project/vigil/internal/auth"
 	"github.com/vigil-project/vigil/internal/i18n"
 	"github.com/vigil-project/vigil/internal/ledger"
 	"github.com/vigil-project/vigil/internal/store"
+	"github.com/vigil-project/vigil/internal/vault"
 )
 
 // Error is an error with an HTTP status and a message for people, given as
@@ -21,6 +23,8 @@ type Error struct {
 	Key    string
 	Args   []any
 	Err    error
+	// RetryAfter, if positive, tells the client when to try again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -62,6 +66,9 @@ func (s *Server) describe(err error, lang string) problem {
 	switch {
 	case errors.As(err, &he):
 		p.Status, p.Detail, p.internal = he.Status, c.T(lang, he.Key, he.Args...), he.Err
+		if he.RetryAfter > 0 {
+			p.RetryAfter = int(he.RetryAfter.Seconds()) + 1
+		}
 	case errors.As(err, &rl):
 		p.Status, p.RetryAfter = http.StatusTooManyRequests, int(rl.RetryAfter.Seconds())+1
 		p.Detail = c.T(lang, "error.rate_limited", "minutes", (p.RetryAfter+59)/60)
@@ -69,8 +76,13 @@ func (s *Server) describe(err error, lang string) problem {
 		p.Status, p.Detail = http.StatusRequestEntityTooLarge, c.T(lang, "error.too_large", "bytes", mbe.Limit)
 	case errors.As(err, &ie):
 		p.Status, p.Detail = http.StatusBadRequest, ie.Text(c, lang)
-		if errors.Is(err, assembly.ErrForbidden) {
+		switch {
+		case errors.Is(err, assembly.ErrForbidden), errors.Is(err, vault.ErrForbidden):
 			p.Status = http.StatusForbidden
+		case errors.Is(err, vault.ErrTooLarge):
+			p.Status = http.StatusRequestEntityTooLarge
+		case errors.Is(err, vault.ErrShredded):
+			p.Status = http.StatusGone
 		}
 	case errors.Is(err, auth.ErrBadCredentials):
 		p.Status, p.Detail = http.StatusUnauthorized, c.T(lang, "error.bad_credentials")
@@ -86,6 +98,12 @@ func (s *Server) describe(err error, lang string) problem {
 		p.Status, p.Detail = http.StatusForbidden, c.T(lang, "error.forbidden")
 	case errors.Is(err, ledger.ErrNotYetPublished):
 		p.Status, p.RetryAfter, p.Detail = http.StatusConflict, 2, c.T(lang, "error.not_yet_published")
+	case errors.Is(err, vault.ErrShredded):
+		p.Status, p.Detail = http.StatusGone, c.T(lang, "evidence.destroyed")
+	case errors.Is(err, vault.ErrForbidden):
+		p.Status, p.Detail = http.StatusForbidden, c.T(lang, "error.forbidden")
+	case errors.Is(err, vault.ErrTooLarge):
+		p.Status, p.Detail = http.StatusRequestEntityTooLarge, c.T(lang, "evidence.too_large")
 	case errors.Is(err, store.ErrNotFound):
 		p.Status, p.Detail = http.StatusNotFound, c.T(lang, "error.not_found")
 	case errors.As(err, &ve):

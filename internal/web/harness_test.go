@@ -14,16 +14,20 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/assembly"
 	"github.com/vigil-project/vigil/internal/auth"
+	"github.com/vigil-project/vigil/internal/blob"
 	"github.com/vigil-project/vigil/internal/i18n"
 	"github.com/vigil-project/vigil/internal/ledger"
 	"github.com/vigil-project/vigil/internal/policy"
 	"github.com/vigil-project/vigil/internal/store"
 	"github.com/vigil-project/vigil/internal/store/storetest"
+	"github.com/vigil-project/vigil/internal/tus"
+	"github.com/vigil-project/vigil/internal/vault"
 	"github.com/vigil-project/vigil/internal/web"
 )
 
@@ -45,6 +49,11 @@ type harness struct {
 	ts         *httptest.Server
 	// passwords of the accounts made by account()
 	passwords map[string]string
+	// vault is the evidence vault and uploads its resumable uploads; the
+	// vault's clock runs skew ahead of the real one.
+	vault   *vault.Vault
+	uploads *tus.Server
+	skew    atomic.Int64
 }
 
 func newHarness(t testing.TB, db *store.DB) *harness {
@@ -87,9 +96,11 @@ func newHarness(t testing.TB, db *store.DB) *harness {
 		t.Fatal(err)
 	}
 	h.assemblies = assembly.NewService(db, outbox, assembly.Options{Policy: engine})
+	h.openVault(db, outbox, dir)
 	srv, err := web.New(web.Deps{
 		DB: db, Auth: h.auth, Assemblies: h.assemblies, Keys: keys, Log: h.log.Reader(),
 		Writer: writer, Messages: cat, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Vault: h.vault, Uploads: h.uploads,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +108,73 @@ func newHarness(t testing.TB, db *store.DB) *harness {
 	h.ts = httptest.NewServer(srv.Handler())
 	t.Cleanup(h.ts.Close)
 	return h
+}
+
+// openVault opens the evidence vault and its resumable uploads as the app
+// does, over blobs and a key-encryption key in dir.
+func (h *harness) openVault(db *store.DB, outbox *ledger.Outbox, dir string) {
+	t := h.t
+	t.Helper()
+	blobs, err := blob.NewFS(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blobs.Close() })
+	kek, err := vault.LocalKEK(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.vault, err = vault.New(db, outbox, vault.Config{Blobs: blobs, KEK: kek, Signer: h.keys.Signer, Deployments: h.assemblies,
+		Prover: logProver{db: db, h: h}, PINParams: auth.Params{Memory: 1024, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.vault.SetClock(func() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) })
+	h.uploads, err = tus.New(db, tus.Config{
+		Blobs: blobs, KEK: kek, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		CheckMetadata: func(ctx context.Context, owner string, md map[string]string) error {
+			by, err := h.auth.Get(ctx, owner)
+			if err != nil {
+				return err
+			}
+			n, err := vault.NewItemFromMetadata(md)
+			if err == nil {
+				err = h.vault.CheckNew(ctx, by, n)
+			}
+			if err != nil {
+				return vault.UploadError{Err: err}
+			}
+			return nil
+		},
+		Complete: func(ctx context.Context, u tus.Upload, content io.Reader) (string, error) {
+			by, err := h.auth.Get(ctx, u.Owner)
+			if err != nil {
+				return "", err
+			}
+			n, err := vault.NewItemFromMetadata(u.Metadata)
+			if err != nil {
+				return "", vault.UploadError{Err: err}
+			}
+			it, _, err := h.vault.IngestUpload(ctx, by, u.ID, n, content)
+			if err != nil {
+				return "", vault.UploadError{Err: err}
+			}
+			return vault.UploadLocation(it.ID), nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// logProver proves custody events against the harness's log.
+type logProver struct {
+	db *store.DB
+	h  *harness
+}
+
+func (p logProver) ProveAll(ctx context.Context, ids []int64) ([]ledger.Proof, string, error) {
+	return ledger.ProveAll(ctx, p.db, p.h.log.Reader(), p.h.keys.Verifier, ids)
 }
 
 // account creates an account with a known password that need not change.

@@ -59,7 +59,28 @@ func TestEveryMessageExists(t *testing.T) {
 		used["dashboard.role."+string(r)] = "dashboard.html"
 		used["dashboard.part."+string(r)] = "dashboard.html"
 	}
-	for _, code := range []string{"400", "401", "403", "404", "409", "413", "415", "429", "500"} {
+	for _, k := range caseKinds {
+		used["cases.kind."+k] = "case pages"
+		used["cases.kind_help."+k] = "case_new.html"
+	}
+	for _, e := range custodyEventTypes {
+		used["evidence.event."+e] = "vault_item.html"
+	}
+	for _, a := range accessActions {
+		used["evidence.action."+a] = "vault pages"
+	}
+	for _, b := range basisKinds {
+		used["evidence.basis."+b] = "vault pages"
+		used["evidence.basis_option."+b] = "vault_item.html"
+	}
+	used["role.recipient"] = "accesses by a share's recipient"
+	for _, k := range caseKinds {
+		used["submission.result.hold."+k] = "submission_result.html"
+	}
+	for _, k := range mediaKinds {
+		used["submission.result.kind."+k] = "submission_result.html"
+	}
+	for _, code := range []string{"400", "401", "403", "404", "409", "410", "413", "415", "429", "500", "503"} {
 		used["status."+code] = "describe"
 	}
 	if len(used) < 100 {

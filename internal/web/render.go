@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,13 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
+	// whenp is when for a time that may be missing.
+	"whenp": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
 	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"day":  func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 	"list": func(items ...string) []string { return items },
@@ -42,6 +50,26 @@ var funcs = template.FuncMap{
 	// under reports whether path is prefix or a page below it.
 	"under":   func(path, prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") },
 	"roleKey": func(r auth.Role) string { return "role." + string(r) },
+	// bytes shows a size for people: "1.4 MB".
+	"bytes": humanBytes,
+	"inc":   func(i int) int { return i + 1 },
+	// mediaKind says what a file is, in a word people use.
+	"mediaKind": mediaKind,
+	// has reports whether list holds s.
+	"has": func(list []string, s string) bool { return slices.Contains(list, s) },
+}
+
+func humanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + " " + string("kMGTPE"[exp]) + "B"
 }
 
 func loadPages(cat *i18n.Catalog) (*pages, error) {
@@ -102,6 +130,12 @@ var notices = map[string]string{
 	"disabled":      "notice.account_disabled",
 	"enabled":       "notice.account_enabled",
 	"signed_out":    "notice.signed_out",
+	"held":          "notice.item_held",
+	"segment":       "notice.segment_cut",
+	"member":        "notice.member_added",
+	"released":      "notice.hold_released",
+	"share_revoked": "notice.share_revoked",
+	"case_closed":   "notice.case_closed",
 }
 
 // render writes page name with data, in the viewer's language.
@@ -130,3 +164,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// mediaKinds are the words mediaKind answers.
+var mediaKinds = []string{"picture", "video", "audio", "document", "text", "file"}
+
+func mediaKind(mediaType string) string {
+	major, _, _ := strings.Cut(mediaType, "/")
+	switch {
+	case major == "image":
+		return "picture"
+	case major == "video" || major == "audio" || major == "text":
+		return major
+	case mediaType == "application/pdf":
+		return "document"
+	}
+	return "file"
+}

@@ -18,6 +18,8 @@ import (
 	"github.com/vigil-project/vigil/internal/i18n"
 	"github.com/vigil-project/vigil/internal/ledger"
 	"github.com/vigil-project/vigil/internal/store"
+	"github.com/vigil-project/vigil/internal/tus"
+	"github.com/vigil-project/vigil/internal/vault"
 )
 
 //go:embed templates static
@@ -49,6 +51,10 @@ type Deps struct {
 	Secure bool
 	// Registry receives the server's metrics (default: a new registry).
 	Registry *prometheus.Registry
+	// Vault is the evidence vault, and Uploads its resumable (tus)
+	// uploads. Without them the evidence pages answer 503.
+	Vault   *vault.Vault
+	Uploads *tus.Server
 }
 
 // Server is Vigil's HTTP server.
@@ -60,6 +66,10 @@ type Server struct {
 	pages     *pages
 	metrics   *metrics
 	handler   http.Handler
+	// limits count wrong case numbers and PINs, and wrong share links, by
+	// client address, as logins are counted.
+	submissionLimits *auth.Limiter
+	shareLimits      *auth.Limiter
 }
 
 // access says who may use a route.
@@ -87,7 +97,8 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{deps: d, browser: http.NewServeMux(), api: http.NewServeMux(), pages: p}
+	s := &Server{deps: d, browser: http.NewServeMux(), api: http.NewServeMux(), pages: p,
+		submissionLimits: auth.NewLimiter(submissionLimits), shareLimits: auth.NewLimiter(shareLimits)}
 	s.metrics = newMetrics(d.Registry, s)
 	s.routes()
 
@@ -166,6 +177,7 @@ func (s *Server) routes() {
 	// Capabilities with routes of their own.
 	s.forceRoutes()
 	s.disruptRoutes()
+	s.vaultRoutes()
 
 	// The JSON API.
 	s.apiRoute("GET /api/openapi.json", public, s.openAPI)
@@ -230,7 +242,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; media-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		next.ServeHTTP(w, r)
