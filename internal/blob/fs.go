@@ -13,6 +13,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -341,42 +342,28 @@ func (s *FS) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// DeleteAll implements Deleter. It removes every file first, then syncs
-// each directory it removed files from once, then removes the directories
-// it left empty.
+// DeleteAll implements Deleter. It opens each directory once and removes
+// its files by name, then syncs each directory it removed files from once,
+// then removes the directories it left empty.
 func (s *FS) DeleteAll(ctx context.Context, keys []string) error {
 	var errs []error
-	dirs := map[string]bool{}
+	byDir := map[string][]string{}
 	for _, key := range keys {
-		if err := ctx.Err(); err != nil {
-			return errors.Join(append(errs, err)...)
-		}
 		if err := CheckKey(key); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		name := path.Join(fsObjects, key)
-		info, err := s.root.Lstat(name)
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || (err == nil && info.IsDir()) {
-			continue
-		}
-		if err == nil {
-			err = s.root.Remove(name)
-		}
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("blob: fs: delete %q: %w", key, err))
-			continue
-		}
-		dirs[path.Dir(name)] = true
+		byDir[path.Dir(name)] = append(byDir[path.Dir(name)], path.Base(name))
 	}
-	sorted := make([]string, 0, len(dirs))
-	for d := range dirs {
+	sorted := make([]string, 0, len(byDir))
+	for d := range byDir {
 		sorted = append(sorted, d)
 	}
 	slices.Sort(sorted)
 	for _, dir := range sorted {
-		if err := s.syncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("blob: fs: delete: sync %q: %w", dir, err))
+		if err := s.deleteIn(ctx, dir, byDir[dir]); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	// Deepest first, so that a parent is tried after its children.
@@ -388,6 +375,54 @@ func (s *FS) DeleteAll(ctx context.Context, keys []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// deleteWorkers is how many files deleteIn removes at once. Removing a
+// file waits on the disk more than on the processor (on a disk mounted
+// with discard, a few hundred microseconds each); several at once take
+// about a third of the time one at a time does.
+const deleteWorkers = 16
+
+// deleteIn removes the named files of one directory, and syncs it.
+func (s *FS) deleteIn(ctx context.Context, dir string, names []string) error {
+	d, err := s.root.OpenRoot(dir)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("blob: fs: delete in %q: %w", dir, err)
+	}
+	defer d.Close()
+	workers := min(deleteWorkers, len(names))
+	errs := make([][]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(names); i += workers {
+				if err := ctx.Err(); err != nil {
+					errs[w] = append(errs[w], err)
+					return
+				}
+				err := d.Remove(names[i])
+				if err == nil || errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				// A directory of other keys is not an object: nothing to delete.
+				if info, serr := d.Lstat(names[i]); serr == nil && info.IsDir() {
+					continue
+				}
+				errs[w] = append(errs[w], fmt.Errorf("blob: fs: delete %q: %w", path.Join(dir, names[i]), err))
+			}
+		}()
+	}
+	wg.Wait()
+	all := slices.Concat(errs...)
+	if err := s.syncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		all = append(all, fmt.Errorf("blob: fs: delete: sync %q: %w", dir, err))
+	}
+	return errors.Join(all...)
 }
 
 // List implements Lister.

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/store"
@@ -86,6 +88,92 @@ func (o *Outbox) Record(ctx context.Context, tx *store.Tx, e Event) (int64, erro
 	}
 	tx.AfterCommit(o.poke)
 	return seq, nil
+}
+
+// RecordAll records events as Record does, in order, with a few
+// statements for all of them instead of two each: for work that records
+// many at once, such as the retention sweep. It returns their IDs.
+func (o *Outbox) RecordAll(ctx context.Context, tx *store.Tx, events []Event) ([]int64, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	for _, e := range events {
+		if err := e.validate(); err != nil {
+			return nil, err
+		}
+	}
+	// The IDs are taken before the rows are written, so that each entry,
+	// which names its own ID, is written once. Both ways hold the outbox's
+	// lock from here to commit (SQLite has one writer), so nothing else
+	// takes these IDs meanwhile.
+	ids := make([]int64, len(events))
+	if tx.Kind() == store.Postgres {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7419002)"); err != nil {
+			return nil, fmt.Errorf("ledger: lock outbox: %w", err)
+		}
+		rows, err := tx.Query(ctx, "SELECT nextval(pg_get_serial_sequence('events', 'id')) FROM generate_series(1, ?)", len(events))
+		if err != nil {
+			return nil, fmt.Errorf("ledger: take event IDs: %w", err)
+		}
+		i := 0
+		for rows.Next() && i < len(ids) {
+			if err := rows.Scan(&ids[i]); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("ledger: take event IDs: %w", err)
+			}
+			i++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || i != len(ids) {
+			return nil, fmt.Errorf("ledger: take event IDs: got %d of %d: %v", i, len(ids), err)
+		}
+		slices.Sort(ids)
+	} else {
+		var last int64
+		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM events").Scan(&last); err != nil {
+			return nil, fmt.Errorf("ledger: take event IDs: %w", err)
+		}
+		for i := range ids {
+			ids[i] = last + 1 + int64(i)
+		}
+	}
+	const perStatement = 100 // 9 values each: well under either database's limit
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	args := make([]any, 0, 9*perStatement)
+	for lo := 0; lo < len(events); lo += perStatement {
+		hi := min(lo+perStatement, len(events))
+		args = args[:0]
+		for i := lo; i < hi; i++ {
+			e := events[i]
+			t := e.Time
+			if t.IsZero() {
+				t = o.now()
+			}
+			t = t.UTC().Truncate(time.Millisecond)
+			commits, openings := commit(e)
+			openingsJSON, err := json.Marshal(openings)
+			if err != nil {
+				return nil, fmt.Errorf("ledger: %w", err)
+			}
+			entry, err := Entry{V: EntryVersion, Seq: ids[i], Type: e.Kind.Name, Time: formatTime(t), Role: e.Actor.Role,
+				Facts: encodeFacts(e.Facts), Commit: commits}.Marshal()
+			if err != nil {
+				return nil, err
+			}
+			var actor any
+			if e.Actor.Account != "" {
+				actor = e.Actor.Account
+			}
+			args = append(args, ids[i], e.Kind.Name, store.Micros(t), actor, e.Actor.Role, e.Subject, entry, ContentHash(entry), string(openingsJSON))
+		}
+		q := "INSERT INTO events (id, type, occurred_at, actor_account, actor_role, subject, entry, content_hash, openings) VALUES " +
+			strings.TrimSuffix(strings.Repeat(row+", ", hi-lo), ", ")
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return nil, fmt.Errorf("ledger: record %d events: %w", hi-lo, err)
+		}
+	}
+	tx.AfterCommit(o.poke)
+	return ids, nil
 }
 
 // Stored is an event as the database holds it.

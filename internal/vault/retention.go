@@ -28,18 +28,37 @@ import (
 // the log says was destroyed.
 
 // sweepBatch is how many items one transaction destroys.
-const sweepBatch = 500
+const sweepBatch = 2000
 
 // Sweep destroys every item whose schedule has ended and that no hold
 // covers, and returns how many it destroyed. Its cost grows with the
 // number of items due, not with the number kept: it reads them from an
-// index on when each is due.
+// index on when each is due. While one batch's blobs are deleted, the
+// next batch is destroyed.
 func (v *Vault) Sweep(ctx context.Context) (int, error) {
 	total := 0
+	var deleting chan struct{}
+	wait := func() {
+		if deleting != nil {
+			<-deleting
+			deleting = nil
+		}
+	}
+	defer wait()
 	for {
-		n, err := v.sweepOnce(ctx)
-		total += n
-		if err != nil || n < sweepBatch {
+		batch, read, err := v.sweepOnce(ctx)
+		total += len(batch)
+		if len(batch) > 0 {
+			wait()
+			done := make(chan struct{})
+			deleting = done
+			go func() {
+				defer close(done)
+				v.deleteBlobs(ctx, batch)
+			}()
+		}
+		if err != nil || read < sweepBatch {
+			wait()
 			if err == nil {
 				err = v.deleteShreddedBlobs(ctx)
 			}
@@ -48,6 +67,11 @@ func (v *Vault) Sweep(ctx context.Context) (int, error) {
 	}
 }
 
+// sweepQuery reads a batch of the items due, from the index on when each
+// is due. (Ordering by due_at alone lets the index give the order: a
+// second key would sort every item due at once, batch after batch.)
+const sweepQuery = "SELECT id, class, commitment, retain_until, blob_key FROM vault_items WHERE destroyed_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?"
+
 type due struct {
 	Item
 	heldUntil time.Time
@@ -55,59 +79,58 @@ type due struct {
 	receipt   string
 }
 
-func (v *Vault) sweepOnce(ctx context.Context) (int, error) {
+// sweepOnce destroys one batch of the items due, and returns those it
+// destroyed and how many it read.
+func (v *Vault) sweepOnce(ctx context.Context) ([]*due, int, error) {
 	now := v.now().UTC().Truncate(time.Microsecond)
 	var batch []*due
+	read := 0
 	err := v.db.Tx(ctx, func(tx *store.Tx) error {
-		batch = batch[:0]
+		batch, read = batch[:0], 0
 		// On PostgreSQL the batch's rows are locked before any event is
 		// recorded (which takes the outbox's lock): a hold locks its item,
 		// then records; both take locks in that order, so neither waits on
 		// the other in a cycle.
-		q := "SELECT " + itemColumns + " FROM vault_items WHERE destroyed_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?"
+		q := sweepQuery
 		if tx.Kind() == store.Postgres {
 			q += " FOR UPDATE"
 		}
-		items, err := v.items(ctx, tx, q, store.Micros(now), sweepBatch)
+		items, err := v.dueItems(ctx, tx, q, store.Micros(now), sweepBatch)
 		if err != nil || len(items) == 0 {
 			return err
 		}
+		read = len(items)
 		// The holds on these items, in one query: a hold placed since the
 		// item was scheduled (or one due_at missed) saves it.
 		held, err := v.heldUntil(ctx, tx, items)
 		if err != nil {
 			return err
 		}
-		keys := make(map[string]string, len(items))
-		if err := v.blobKeys(ctx, tx, items, keys); err != nil {
-			return err
-		}
-		for _, it := range items {
-			h := held[it.ID]
+		for _, d := range items {
+			h := held[d.ID]
 			if h.active.After(now) {
-				if _, err := tx.Exec(ctx, "UPDATE vault_items SET due_at = ? WHERE id = ?", store.Micros(h.active), it.ID); err != nil {
+				if _, err := tx.Exec(ctx, "UPDATE vault_items SET due_at = ? WHERE id = ?", store.Micros(h.active), d.ID); err != nil {
 					return fmt.Errorf("vault: reschedule: %w", err)
 				}
 				continue
 			}
-			batch = append(batch, &due{Item: it, heldUntil: h.last, blobKey: keys[it.ID]})
+			d.heldUntil = h.last
+			batch = append(batch, d)
+		}
+		if len(batch) == 0 {
+			return nil
 		}
 		if err := v.signReceipts(batch, now); err != nil {
 			return err
 		}
+		destroyed, err := v.destroy(ctx, tx, batch, now)
+		if err != nil {
+			return err
+		}
 		kept := batch[:0]
+		events := make([]ledger.Event, 0, len(batch))
 		for _, d := range batch {
-			// due_at is checked again: on PostgreSQL a hold committed since
-			// the items were read has moved it, and the row lock this
-			// update waits for makes it see that.
-			res, err := tx.Exec(ctx, `UPDATE vault_items SET wrapped_key = NULL, metadata = NULL, proofmode = NULL, sha256 = NULL,
-				destroyed_at = ?, receipt = ? WHERE id = ? AND destroyed_at IS NULL AND due_at <= ?`, store.Micros(now), d.receipt, d.ID, store.Micros(now))
-			if err != nil {
-				return fmt.Errorf("vault: destroy %s: %w", d.ID, err)
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return fmt.Errorf("vault: destroy %s: %w", d.ID, err)
-			} else if n == 0 {
+			if !destroyed[d.ID] {
 				continue
 			}
 			kept = append(kept, d)
@@ -116,31 +139,93 @@ func (v *Vault) sweepOnce(ctx context.Context) (int, error) {
 			if !d.heldUntil.IsZero() {
 				facts["held_until"] = d.heldUntil
 			}
-			if _, err := v.outbox.Record(ctx, tx, ledger.Event{Kind: evDestroyed, Actor: ledger.System, Subject: "item:" + d.ID, Facts: facts, Time: now}); err != nil {
-				return err
-			}
+			events = append(events, ledger.Event{Kind: evDestroyed, Actor: ledger.System, Subject: "item:" + d.ID, Facts: facts, Time: now})
 		}
 		batch = kept
-		return nil
+		_, err = v.outbox.RecordAll(ctx, tx, events)
+		return err
 	})
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	// The keys are gone: the blobs are now noise. Delete them; what fails
-	// here is retried by the next sweep.
-	if len(batch) == 0 {
-		return 0, nil
-	}
-	keys := make([]string, len(batch))
-	ids := make([]any, len(batch))
-	for i, d := range batch {
+	for _, d := range batch {
 		v.grants.revokeItem(d.ID)
-		keys[i], ids[i] = d.blobKey, d.ID
+	}
+	return batch, read, nil
+}
+
+// destroy erases the keys, metadata and hashes of the batch's items in one
+// statement, and returns those it erased. due_at is checked again: on
+// PostgreSQL a hold committed since the items were read has moved it, and
+// the row lock this update waits for makes it see that.
+func (v *Vault) destroy(ctx context.Context, tx *store.Tx, batch []*due, now time.Time) (map[string]bool, error) {
+	args := make([]any, 0, 2*len(batch)+2)
+	args = append(args, store.Micros(now))
+	var values strings.Builder
+	for i, d := range batch {
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		values.WriteString("(?, ?)")
+		args = append(args, d.ID, d.receipt)
+	}
+	args = append(args, store.Micros(now))
+	rows, err := tx.Query(ctx, `UPDATE vault_items SET wrapped_key = NULL, metadata = NULL, proofmode = NULL, sha256 = NULL, blob_key = '',
+		destroyed_at = ?, receipt = d.column2 FROM (VALUES `+values.String()+`) AS d
+		WHERE vault_items.id = d.column1 AND vault_items.destroyed_at IS NULL AND vault_items.due_at <= ? RETURNING vault_items.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("vault: destroy: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]bool, len(batch))
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("vault: destroy: %w", err)
+		}
+		out[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("vault: destroy: %w", err)
+	}
+	return out, nil
+}
+
+// deleteBlobs deletes the blobs of destroyed items; their keys are gone,
+// so the blobs are noise. The destruction already cleared their blob_key:
+// if deleting fails it is set again, so that the next sweep retries; if
+// the process dies first, CleanOrphans finds the blobs at the next start.
+func (v *Vault) deleteBlobs(ctx context.Context, batch []*due) {
+	keys := make([]string, len(batch))
+	for i, d := range batch {
+		keys[i] = d.blobKey
 	}
 	if err := v.cfg.Blobs.DeleteAll(ctx, keys); err == nil {
-		v.db.Exec(ctx, "UPDATE vault_items SET blob_key = '' WHERE id IN ("+placeholders(len(ids))+")", ids...)
+		return
 	}
-	return len(batch), nil
+	for _, d := range batch {
+		v.db.Exec(context.WithoutCancel(ctx), "UPDATE vault_items SET blob_key = ? WHERE id = ?", d.blobKey, d.ID)
+	}
+}
+
+// dueItems reads what the sweep needs of the items q selects.
+func (v *Vault) dueItems(ctx context.Context, tx *store.Tx, q string, args ...any) ([]*due, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("vault: due items: %w", err)
+	}
+	defer rows.Close()
+	var out []*due
+	for rows.Next() {
+		d := &due{}
+		var retain int64
+		if err := rows.Scan(&d.ID, &d.Class, &d.Commitment, &retain, &d.blobKey); err != nil {
+			return nil, fmt.Errorf("vault: due items: %w", err)
+		}
+		d.RetainUntil = store.FromMicros(retain)
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 type holdTimes struct {
@@ -149,7 +234,7 @@ type holdTimes struct {
 }
 
 // heldUntil returns, for each item with holds, how long they keep it.
-func (v *Vault) heldUntil(ctx context.Context, q store.Querier, items []Item) (map[string]holdTimes, error) {
+func (v *Vault) heldUntil(ctx context.Context, q store.Querier, items []*due) (map[string]holdTimes, error) {
 	ids := make([]any, len(items))
 	for i, it := range items {
 		ids[i] = it.ID
@@ -170,26 +255,6 @@ func (v *Vault) heldUntil(ctx context.Context, q store.Querier, items []Item) (m
 		out[id] = holdTimes{active: t, last: t}
 	}
 	return out, rows.Err()
-}
-
-func (v *Vault) blobKeys(ctx context.Context, q store.Querier, items []Item, into map[string]string) error {
-	ids := make([]any, len(items))
-	for i, it := range items {
-		ids[i] = it.ID
-	}
-	rows, err := q.Query(ctx, "SELECT id, blob_key FROM vault_items WHERE id IN ("+placeholders(len(ids))+")", ids...)
-	if err != nil {
-		return fmt.Errorf("vault: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, key string
-		if err := rows.Scan(&id, &key); err != nil {
-			return err
-		}
-		into[id] = key
-	}
-	return rows.Err()
 }
 
 func placeholders(n int) string {

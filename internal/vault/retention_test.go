@@ -2,10 +2,13 @@ package vault
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -254,7 +257,7 @@ func TestHoldExpiresAndCaseCloses(t *testing.T) {
 // the items kept (bench/vault measures it).
 func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 	db := storetest.SQLite(t)
-	rows, err := db.Query(t.Context(), "EXPLAIN QUERY PLAN SELECT "+itemColumns+" FROM vault_items WHERE destroyed_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", 1, 500)
+	rows, err := db.Query(t.Context(), "EXPLAIN QUERY PLAN "+sweepQuery, 1, sweepBatch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +272,7 @@ func TestSweepReadsOnlyWhatIsDue(t *testing.T) {
 		plan = append(plan, detail)
 	}
 	joined := strings.Join(plan, "; ")
-	if !strings.Contains(joined, "USING INDEX vault_items_due (due_at<?)") || strings.Contains(joined, "SCAN vault_items") {
+	if !strings.Contains(joined, "USING INDEX vault_items_due (due_at<?)") || strings.Contains(joined, "SCAN vault_items") || strings.Contains(joined, "TEMP B-TREE") {
 		t.Errorf("the sweep's plan is %q, not a range search of vault_items_due", joined)
 	}
 }
@@ -352,5 +355,88 @@ func TestHoldRacesSweep(t *testing.T) {
 			}
 		}
 		t.Logf("%d held in time, %d destroyed first", saved, gone)
+	})
+}
+
+// failingDeletes is the real blob store, whose deletes fail while failing
+// is set, as an unreachable S3 server's would.
+type failingDeletes struct {
+	Blobs
+	failing atomic.Bool
+}
+
+func (f *failingDeletes) Delete(ctx context.Context, key string) error {
+	if f.failing.Load() {
+		return errors.New("blob store unreachable")
+	}
+	return f.Blobs.Delete(ctx, key)
+}
+
+func (f *failingDeletes) DeleteAll(ctx context.Context, keys []string) error {
+	if f.failing.Load() {
+		return errors.New("blob store unreachable")
+	}
+	return f.Blobs.DeleteAll(ctx, keys)
+}
+
+// TestBlobDeleteIsRetried: when the blob store fails to delete the blobs
+// of shredded items, the keys are gone all the same, and the next sweep
+// deletes the blobs. When the process dies between destroying and
+// deleting, CleanOrphans at the next start deletes them.
+func TestBlobDeleteIsRetried(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		var doomed []Item
+		for i := range 3 {
+			it, _ := f.ingest("officer", bodycam(), mp4(fmt.Sprintf("doomed-%d-", i), 4096))
+			doomed = append(doomed, it)
+		}
+		flaky := &failingDeletes{Blobs: f.v.cfg.Blobs}
+		f.v.cfg.Blobs = flaky
+		flaky.failing.Store(true)
+		f.now = doomed[0].RetainUntil.Add(time.Minute)
+		n, err := f.v.Sweep(f.ctx)
+		if n != 3 {
+			t.Fatalf("sweep destroyed %d (%v), want 3 even though blobs cannot be deleted", n, err)
+		}
+		for _, it := range doomed {
+			if _, err := os.Stat(blobFile(f.blobDir, it.ID)); err != nil {
+				t.Fatalf("the blob went although deleting fails: %v", err)
+			}
+			if _, err := f.v.openContent(f.ctx, it.ID); !errors.Is(err, ErrShredded) {
+				t.Fatalf("opening a shredded item whose blob is left: %v", err)
+			}
+		}
+		flaky.failing.Store(false)
+		if n, err := f.v.Sweep(f.ctx); err != nil || n != 0 {
+			t.Fatalf("second sweep: %d, %v", n, err)
+		}
+		for _, it := range doomed {
+			if _, err := os.Stat(blobFile(f.blobDir, it.ID)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the next sweep left the blob of %s: %v", it.ID, err)
+			}
+		}
+
+		// A crash after the destruction committed and before the delete:
+		// the blob is there, its item destroyed, nothing marks it.
+		it, _ := f.ingest("officer", bodycam(), mp4("crash-", 4096))
+		copyOf, err := os.ReadFile(blobFile(f.blobDir, it.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.now = it.RetainUntil.Add(time.Minute)
+		if n, err := f.v.Sweep(f.ctx); err != nil || n != 1 {
+			t.Fatalf("sweep: %d, %v", n, err)
+		}
+		os.MkdirAll(filepath.Dir(blobFile(f.blobDir, it.ID)), 0o700)
+		if err := os.WriteFile(blobFile(f.blobDir, it.ID), copyOf, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.v.CleanOrphans(f.ctx); err != nil || n != 1 {
+			t.Fatalf("CleanOrphans: %d, %v; want the left blob", n, err)
+		}
+		if _, err := os.Stat(blobFile(f.blobDir, it.ID)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("CleanOrphans left the blob of a destroyed item: %v", err)
+		}
 	})
 }
