@@ -246,7 +246,11 @@ func (a *App) openVault(log *ledger.Log) error {
 		cfg.Prover = logProver{db: a.DB, src: log.Reader(), verifier: a.Keys.Verifier}
 	}
 	a.Vault, err = vault.New(a.DB, a.Outbox, cfg)
-	return err
+	if err != nil {
+		return err
+	}
+	a.Assemblies.SetCaptureShredder(a.Vault)
+	return nil
 }
 
 // logProver proves events against the log this process writes.

@@ -114,6 +114,14 @@ type Options struct {
 	DataContact string
 }
 
+// CaptureShredder ends the schedule of what a deployment captured, in the
+// transaction that stops the deployment, so that what urgent use gathered
+// without the authorization it needed is destroyed at once (A/HRC/44/24
+// para. 36). The evidence vault is one.
+type CaptureShredder interface {
+	EndCaptures(ctx context.Context, tx *store.Tx, deploymentID string, at time.Time) (int, error)
+}
+
 // Service keeps the register of assemblies and technologies, and the
 // requests, authorizations, deployments and notices around them.
 type Service struct {
@@ -122,6 +130,7 @@ type Service struct {
 	policy   Policy
 	training Training
 	contact  string
+	captures CaptureShredder
 	now      func() time.Time
 }
 
@@ -135,6 +144,11 @@ func NewService(db *store.DB, outbox *ledger.Outbox, opts Options) *Service {
 	}
 	return &Service{db: db, outbox: outbox, policy: opts.Policy, training: opts.Training, contact: opts.DataContact, now: time.Now}
 }
+
+// SetCaptureShredder names what destroys the captures of urgent use that
+// is refused or lapses. Without one, only the log says they are to be
+// deleted.
+func (s *Service) SetCaptureShredder(c CaptureShredder) { s.captures = c }
 
 // invalid returns an ErrInvalid whose message is the catalog's text for key.
 func invalid(key string, args ...any) error { return i18n.NewError(ErrInvalid, key, args...) }

@@ -239,6 +239,11 @@ func (s *Service) endDeployment(ctx context.Context, tx *store.Tx, actor ledger.
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil // another process ended it first
 	}
+	if deleteCaptures && s.captures != nil {
+		if _, err := s.captures.EndCaptures(ctx, tx, depID, now); err != nil {
+			return fmt.Errorf("assembly: end the deployment's captures: %w", err)
+		}
+	}
 	_, err = s.outbox.Record(ctx, tx, ledger.Event{Kind: evDeploymentEnded, Actor: actor, Subject: "request:" + requestID,
 		Facts:   map[string]any{"deployment": depID, "request": requestID, "how": how, "captures_to_delete": deleteCaptures},
 		Private: map[string]string{"reason": reason}})

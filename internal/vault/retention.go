@@ -430,3 +430,20 @@ func (v *Vault) CleanOrphans(ctx context.Context) (int, error) {
 	}
 	return len(orphans), nil
 }
+
+// EndCaptures ends, as of at, the schedule of every item captured under a
+// deployment that was stopped because its urgent use was refused or not
+// authorized in time, in the transaction that stops it: the next sweep
+// destroys them, and their receipts show the shortened schedule. A hold a
+// case placed on one still keeps it, on the log, until the hold ends.
+// It implements assembly.CaptureShredder.
+func (v *Vault) EndCaptures(ctx context.Context, tx *store.Tx, deploymentID string, at time.Time) (int, error) {
+	t := store.Micros(at.UTC().Truncate(time.Microsecond))
+	res, err := tx.Exec(ctx, `UPDATE vault_items SET retain_until = CASE WHEN retain_until > ? THEN ? ELSE retain_until END,
+		due_at = CASE WHEN due_at > ? THEN ? ELSE due_at END WHERE deployment_id = ? AND destroyed_at IS NULL`, t, t, t, t, deploymentID)
+	if err != nil {
+		return 0, fmt.Errorf("vault: end captures of %s: %w", deploymentID, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
