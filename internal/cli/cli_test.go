@@ -53,6 +53,8 @@ func TestScripts(t *testing.T) {
 			"waithttp":   cmdWaitHTTP,
 			"http":       cmdHTTP,
 			"logentries": cmdLogEntries,
+			"vaultstate": cmdVaultState,
+			"envfile":    cmdEnvFile,
 		},
 	})
 }

@@ -120,9 +120,9 @@ func itemAdd(e *env, args []string) error {
 			*submission = r.Submission
 		}
 	}
-	state := ""
-	if dir, err := os.UserCacheDir(); err == nil {
-		state = filepath.Join(dir, "vigil", "uploads")
+	state, err := uploadStateDir()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "Warning: cannot remember unfinished uploads (%v): an interrupted upload will start over.\n", err)
 	}
 	tc := &tus.Client{Endpoint: c.url("/api/uploads"), Header: c.header(), StateDir: state}
 	var failed int
@@ -155,6 +155,31 @@ func itemAdd(e *env, args []string) error {
 		return fmt.Errorf("%d of %d files were not added", failed, len(files))
 	}
 	return nil
+}
+
+// uploadStateDir is where unfinished uploads are remembered, so that the
+// same command run again resumes them: a directory in the user's cache,
+// made if needed and checked to be writable before any upload is created,
+// so that an unwritable one costs resumability, not the upload (nor an
+// upload left on the server that nothing will resume).
+func uploadStateDir() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	dir = filepath.Join(dir, "vigil", "uploads")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return "", err
+	}
+	f.Close()
+	if err := os.Remove(f.Name()); err != nil {
+		return "", err
+	}
+	return dir, nil
 }
 
 // mediaTypeOf guesses a file's media type from its name, then its first
