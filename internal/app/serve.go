@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/ledger"
 	"github.com/vigil-project/vigil/internal/web"
+	"github.com/vigil-project/vigil/internal/witness"
 )
 
 // Serve opens the log for writing, starts the ledger writer, makes the
@@ -26,6 +27,14 @@ func (a *App) Serve(ctx context.Context) error {
 	cfg := a.Config
 	lcfg := cfg.Log
 	lcfg.Dir, lcfg.Keys = a.LogDir(), a.Keys
+	var witnesses *witness.Policy
+	if len(lcfg.WitnessPolicy) > 0 {
+		var err error
+		if witnesses, err = witness.ParsePolicy(lcfg.WitnessPolicy); err != nil {
+			return err
+		}
+		cfg.Logger.Info("checkpoints are published once witnesses cosign them", "policy", witnesses.String(), "fail_open", lcfg.WitnessFailOpen)
+	}
 	log, err := ledger.OpenLog(ctx, lcfg)
 	if err != nil {
 		return err
@@ -75,6 +84,9 @@ func (a *App) Serve(ctx context.Context) error {
 		closeLog()
 		return ctx.Err()
 	}
+	if err != nil && witnesses != nil {
+		cfg.Logger.Warn("no published checkpoint covers the log yet: the witnesses have not cosigned one; serving anyway", "policy", witnesses.String())
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		closeLog()
@@ -92,10 +104,14 @@ func (a *App) Serve(ctx context.Context) error {
 	if created {
 		fmt.Fprintf(cfg.Out, "\nFirst start: an admin account was created.\n  username: %s\n  password: %s\nThis password is shown only now; you must change it when you first sign in.\n\n", admin.Username, password)
 	}
-	srv, err := web.New(web.Deps{
+	deps := web.Deps{
 		DB: a.DB, Auth: a.Auth, Assemblies: a.Assemblies, Disruptions: a.Disruptions, Force: a.Force, Keys: a.Keys, Log: log.Reader(),
 		Writer: writer, Messages: a.Messages, Logger: cfg.Logger, Secure: cfg.SecureCookies, Vault: a.Vault, Uploads: a.Uploads,
-	})
+	}
+	if witnesses != nil {
+		deps.Witnesses = witnesses
+	}
+	srv, err := web.New(deps)
 	if err != nil {
 		ln.Close()
 		closeLog()
@@ -151,10 +167,14 @@ func (a *App) Serve(ctx context.Context) error {
 	// Then every committed event goes to the log, and a checkpoint covers it.
 	lctx, lcancel := context.WithTimeout(context.Background(), time.Minute)
 	defer lcancel()
-	if err := writer.Flush(lctx); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("flush the ledger: %w", err))
+	flushErr := writer.Flush(lctx)
+	if flushErr != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("flush the ledger: %w", flushErr))
 	}
 	if err := log.Close(lctx); err != nil {
+		if flushErr == nil && witnesses != nil && !lcfg.WitnessFailOpen {
+			err = fmt.Errorf("%w (every event is in the log, but no checkpoint covering the last ones was published: the witnesses did not cosign one; the next start publishes it once they do)", err)
+		}
 		runErr = errors.Join(runErr, fmt.Errorf("close the log: %w", err))
 	}
 	if runErr == nil {

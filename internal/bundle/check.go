@@ -156,7 +156,7 @@ func checkBag(files map[string]*summary, v note.Verifier, decrypting bool) (*Rep
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Origin: cp.Origin, CheckpointSize: cp.Size, RootHash: cp.Hash, Events: len(entries), Items: reports, Info: info}
+	rep := &Report{Origin: cp.Origin, CheckpointSize: cp.Size, RootHash: cp.Hash, Checkpoint: bytes.Clone(files[checkpointFile].data), Events: len(entries), Items: reports, Info: info}
 	rep.Summary = summarize(rep)
 	return rep, nil
 }

@@ -47,6 +47,10 @@ type Report struct {
 	Origin         string
 	CheckpointSize uint64
 	RootHash       []byte
+	// Checkpoint is the signed checkpoint note, as the bundle holds it:
+	// the log's signature, checked, and any witnesses' cosignatures, not
+	// checked here (witness.Policy checks them).
+	Checkpoint []byte
 	// Events is the number of custody events, each proven in the log.
 	Events int
 	Items  []ItemReport

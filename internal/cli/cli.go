@@ -41,6 +41,7 @@ var commands = []command{
 	{"export", "download a case as a bundle that anyone can verify offline", runExport},
 	{"verify", "verify a public log, an exported bundle or a deletion receipt", runVerify},
 	{"oversight", "oversight tools: oversight reconcile", runOversight},
+	{"witness", "run a witness that cosigns logs' checkpoints: witness key, witness serve", runWitness},
 	{"policy", "policy packs: list, test a pack's examples, check a request", runPolicy},
 	{"version", "print the version", runVersion},
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-project/vigil/internal/app"
 	"github.com/vigil-project/vigil/internal/demo"
 	"github.com/vigil-project/vigil/internal/vault"
+	"github.com/vigil-project/vigil/internal/witness"
 )
 
 // parseBytes reads a size: digits, optionally followed by kB, MB, GB, TB
@@ -41,6 +42,8 @@ type serveConfig struct {
 	blobs, retention, maxItem  *string
 	secure                     *bool
 	packs, switches, overrides stringList
+	witnessPolicy              *string
+	witnessFailOpen            *bool
 }
 
 func serveFlags(f *flags) *serveConfig {
@@ -53,6 +56,10 @@ func serveFlags(f *flags) *serveConfig {
 			"($VIGIL_BLOBS; default the data directory's blobs)"),
 		retention: f.String("retention", os.Getenv("VIGIL_RETENTION"), "the vault's retention schedules: a JSON `FILE` replacing the defaults (see docs/vault.md)"),
 		maxItem:   f.String("max-item-size", envOr("VIGIL_MAX_ITEM_SIZE", ""), "the largest evidence item, in `BYTES` or with a unit: 500MB, 8GiB (default 8GiB)"),
+		witnessPolicy: f.String("witness-policy", os.Getenv("VIGIL_WITNESS_POLICY"), "a witness policy `FILE` ($VIGIL_WITNESS_POLICY): each checkpoint is published "+
+			"once the witnesses it names have cosigned it (see docs/witness.md)"),
+		witnessFailOpen: f.Bool("witness-fail-open", envBool("VIGIL_WITNESS_FAIL_OPEN"), "publish checkpoints without the witnesses' cosignatures when they "+
+			"do not answer, rather than wait for them ($VIGIL_WITNESS_FAIL_OPEN)"),
 	}
 	f.Var(&c.packs, "policy", "a policy `PACK` on top of the default (a built-in name or a file; repeat for more, in order)")
 	f.Var(&c.switches, "policy-switch", "set a pack's switch: `NAME=true|false` (recorded on the public log)")
@@ -65,6 +72,20 @@ func (c *serveConfig) apply(cfg *app.Config) error {
 	cfg.Addr, cfg.LogName, cfg.SecureCookies, cfg.DataContact = *c.addr, *c.logName, *c.secure, *c.contact
 	cfg.Policy, cfg.PolicyOverrides = c.packs, c.overrides
 	cfg.Blobs = *c.blobs
+	if *c.witnessPolicy != "" {
+		b, err := os.ReadFile(*c.witnessPolicy)
+		if err != nil {
+			return fmt.Errorf("read the witness policy: %w", err)
+		}
+		if _, err := witness.ParsePolicy(b); err != nil {
+			return usagef("--witness-policy %s: %v", *c.witnessPolicy, err)
+		}
+		cfg.Log.WitnessPolicy = b
+	}
+	cfg.Log.WitnessFailOpen = *c.witnessFailOpen
+	if cfg.Log.WitnessFailOpen && len(cfg.Log.WitnessPolicy) == 0 {
+		return usagef("--witness-fail-open needs a --witness-policy")
+	}
 	if *c.retention != "" {
 		f, err := os.Open(*c.retention)
 		if err != nil {
@@ -92,6 +113,16 @@ func (c *serveConfig) apply(cfg *app.Config) error {
 		cfg.PolicySwitches[name] = b
 	}
 	return nil
+}
+
+// envBool reads a boolean environment variable: true if it is set to
+// true, 1, yes or on.
+func envBool(name string) bool {
+	switch strings.ToLower(os.Getenv(name)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
 }
 
 func runServe(e *env, args []string) error {

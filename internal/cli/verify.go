@@ -9,10 +9,12 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/vigil-project/vigil/internal/ledger"
 )
 
-const verifyUsage = "verify --log URL|DIR --key KEY|FILE [--event ID] [--state FILE]\n       vigil verify BUNDLE.zip|BUNDLE-DIR|RECEIPT... --key KEY|FILE [--identity FILE]"
+const verifyUsage = "verify --log URL|DIR --key KEY|FILE [--event ID] [--state FILE] [--witness KEY|FILE]... [--witness-policy FILE]\n       vigil verify BUNDLE.zip|BUNDLE-DIR|RECEIPT... --key KEY|FILE [--identity FILE] [--witness KEY|FILE]... [--witness-policy FILE]"
 
 func runVerify(e *env, args []string) error {
 	f := newFlags(e, "verify", verifyUsage)
@@ -23,14 +25,19 @@ func runVerify(e *env, args []string) error {
 	state := f.String("state", "", "`FILE` keeping the checkpoint seen last time; the log must have grown from it")
 	var identities stringList
 	f.Var(&identities, "identity", "an age identity `FILE` to decrypt a bundle's encrypted originals and check them too")
+	wf := addWitnessFlags(f)
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	policies, err := wf.policies()
+	if err != nil {
 		return err
 	}
 	if len(f.positional) > 0 {
 		if *logLoc != "" || *event != "" || *state != "" {
 			return usagef("give either files to check (bundles, receipts) or --log, not both")
 		}
-		return verifyFiles(e, f.positional, *key, *data, identities)
+		return verifyFiles(e, f.positional, *key, *data, identities, policies)
 	}
 	if len(identities) > 0 {
 		return usagef("--identity is for bundles: vigil verify BUNDLE --identity FILE")
@@ -76,7 +83,18 @@ func runVerify(e *env, args []string) error {
 		}
 		return err
 	}
+	lv, err := note.NewVerifier(vkey)
+	if err != nil {
+		return err
+	}
+	witnessed, err := checkWitnesses(v.Raw, lv, policies)
+	if err != nil {
+		return fmt.Errorf("the log does NOT verify: %w", err)
+	}
 	fmt.Fprintf(e.stdout, "OK: the log %q holds %d entries; the checkpoint is signed by its key, and every tile and entry matches it.\n", v.Checkpoint.Origin, v.Checkpoint.Size)
+	for _, l := range witnessed {
+		fmt.Fprintln(e.stdout, l)
+	}
 	if opts.Previous != nil {
 		fmt.Fprintf(e.stdout, "OK: it grew from %d to %d entries without rewriting any.\n", v.PreviousSize, v.Checkpoint.Size)
 	}

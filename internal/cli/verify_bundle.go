@@ -15,13 +15,14 @@ import (
 
 	"github.com/vigil-project/vigil/internal/bundle"
 	"github.com/vigil-project/vigil/internal/vault"
+	"github.com/vigil-project/vigil/internal/witness"
 )
 
 // verifyFiles checks each file given to 'vigil verify': an exported
 // bundle (a zip, or a directory it was unpacked into) or a deletion
 // receipt, with nothing but the log's public key (and, for encrypted
 // originals, the recipient's age identity).
-func verifyFiles(e *env, files []string, key, data string, identityFiles []string) error {
+func verifyFiles(e *env, files []string, key, data string, identityFiles []string, policies []*witness.Policy) error {
 	vkey, err := verifierKey(key, data)
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func verifyFiles(e *env, files []string, key, data string, identityFiles []strin
 	}
 	var failed int
 	for _, f := range files {
-		if err := verifyFile(e, f, v, ids); err != nil {
+		if err := verifyFile(e, f, v, ids, policies); err != nil {
 			failed++
 			fmt.Fprintf(e.stdout, "FAILED: %s does NOT verify: %v\n", f, err)
 		}
@@ -55,7 +56,7 @@ func verifyFiles(e *env, files []string, key, data string, identityFiles []strin
 	return nil
 }
 
-func verifyFile(e *env, name string, v note.Verifier, ids []age.Identity) error {
+func verifyFile(e *env, name string, v note.Verifier, ids []age.Identity, policies []*witness.Policy) error {
 	fi, err := os.Stat(name)
 	if err != nil {
 		return err
@@ -67,8 +68,7 @@ func verifyFile(e *env, name string, v note.Verifier, ids []age.Identity) error 
 			return explainBundle(err)
 		}
 		bar.finish("checked")
-		printReport(e, name, r)
-		return nil
+		return printReport(e, name, r, v, policies)
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -91,6 +91,9 @@ func verifyFile(e *env, name string, v note.Verifier, ids []age.Identity) error 
 			fmt.Fprintf(e.stdout, ", held until %s", r.HeldUntil.Format(time.RFC3339))
 		}
 		fmt.Fprintf(e.stdout, ", destroyed %s.\n  The log's item.destroyed event for it names receipt %s.\n", r.Destroyed.Format(time.RFC3339), r.Digest)
+		if len(policies) > 0 {
+			fmt.Fprintln(e.stdout, "  Witnesses cosign the log's checkpoints, not receipts: --witness does not apply to it.")
+		}
 		return nil
 	}
 	bar := newProgress(e.stderr, filepath.Base(name), fi.Size())
@@ -99,8 +102,7 @@ func verifyFile(e *env, name string, v note.Verifier, ids []age.Identity) error 
 		return explainBundle(err)
 	}
 	bar.finish("checked")
-	printReport(e, name, r)
-	return nil
+	return printReport(e, name, r, v, policies)
 }
 
 // explainBundle says which check failed, in words.
@@ -112,8 +114,17 @@ func explainBundle(err error) error {
 	return err
 }
 
-func printReport(e *env, name string, r *bundle.Report) {
+// printReport checks the checkpoint's witness cosignatures against the
+// policies, then says what was verified.
+func printReport(e *env, name string, r *bundle.Report, v note.Verifier, policies []*witness.Policy) error {
+	witnessed, err := checkWitnesses(r.Checkpoint, v, policies)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "OK: %s verifies against the log %q (checkpoint of %d entries).\n", name, r.Origin, r.CheckpointSize)
+	for _, l := range witnessed {
+		fmt.Fprintln(e.stdout, "  "+l)
+	}
 	fmt.Fprintf(e.stdout, "  %d custody events, each proven in the log.\n", r.Events)
 	for _, it := range r.Items {
 		fmt.Fprintf(e.stdout, "  %s  %s  %s  %d bytes  sha256 %s  %s\n", it.Meta.ID, it.Meta.Class, it.Meta.MediaType, it.Meta.Size, it.Meta.SHA256, it.Status())
@@ -121,4 +132,5 @@ func printReport(e *env, name string, r *bundle.Report) {
 			fmt.Fprintf(e.stdout, "    segment %s of %s (commitment %s)\n", it.Meta.Segment, it.Meta.ParentID, it.Meta.ParentCommitment)
 		}
 	}
+	return nil
 }

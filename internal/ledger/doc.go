@@ -14,6 +14,13 @@
 //  3. Anyone verifies the log with Verify (vigil verify), and oversight
 //     checks the database against it with Reconcile.
 //
+// With a witness policy (LogConfig.WitnessPolicy), Tessera's own witness
+// client sends each new checkpoint, with a consistency proof, to the
+// witnesses the policy names, and publishes it with their cosignatures
+// once the policy's quorum has cosigned. Until then the published
+// checkpoint stays where it was (unless WitnessFailOpen): see
+// internal/witness for the witnesses' side.
+//
 // A log entry holds an event's type, time, actor role, public facts and
 // salted hash commitments of its private fields: never a name, a contact, an
 // address, a face, a phone identifier or free text from a person. The

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -31,6 +32,26 @@ type LogConfig struct {
 	// CheckpointInterval is the least time between checkpoints while
 	// entries flow (default DefaultCheckpointInterval).
 	CheckpointInterval time.Duration
+	// WitnessPolicy, if not empty, is a witness policy file's text (see
+	// witness.ParsePolicy): Tessera sends each new checkpoint, with a
+	// consistency proof, to the witnesses it names (C2SP tlog-witness),
+	// and publishes the checkpoint with their cosignatures once the
+	// policy's quorum has cosigned it.
+	WitnessPolicy []byte
+	// WitnessTimeout is how long a checkpoint waits for the quorum
+	// (default tessera.DefaultWitnessTimeout, 5 seconds).
+	WitnessTimeout time.Duration
+	// WitnessFailOpen publishes a checkpoint without the quorum's
+	// cosignatures when the witnesses do not give them in time. By
+	// default (Tessera's) such a checkpoint is not published: entries
+	// are still appended, but the published checkpoint stays where it
+	// was, and the log tries again at the next interval, until the
+	// witnesses answer. A new log's first OpenLog fails while they do
+	// not cosign its first checkpoint (of no entries).
+	WitnessFailOpen bool
+	// HTTPClient makes the requests to witnesses (default
+	// http.DefaultClient; each request is bounded by WitnessTimeout).
+	HTTPClient *http.Client
 }
 
 // The log's defaults.
@@ -99,6 +120,14 @@ func OpenLog(ctx context.Context, cfg LogConfig) (*Log, error) {
 	if cfg.Keys.Signer == nil {
 		return nil, errors.New("ledger: no signing key for the log")
 	}
+	var witnesses *tessera.WitnessGroup
+	if len(cfg.WitnessPolicy) > 0 {
+		g, err := tessera.NewWitnessGroupFromPolicy(cfg.WitnessPolicy)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: witness policy: %w", err)
+		}
+		witnesses = &g
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
@@ -114,7 +143,7 @@ func OpenLog(ctx context.Context, cfg LogConfig) (*Log, error) {
 		return nil, fmt.Errorf("ledger: lock %s: %w", cfg.Dir, err)
 	}
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	driver, err := posix.New(lctx, posix.Config{Path: cfg.Dir})
+	driver, err := posix.New(lctx, posix.Config{Path: cfg.Dir, HTTPClient: cfg.HTTPClient})
 	if err != nil {
 		cancel()
 		lock.Close()
@@ -125,6 +154,9 @@ func OpenLog(ctx context.Context, cfg LogConfig) (*Log, error) {
 		WithBatching(uint(cfg.BatchSize), cfg.BatchAge).
 		WithCheckpointInterval(cfg.CheckpointInterval).
 		WithPushback(uint(4 * cfg.BatchSize))
+	if witnesses != nil {
+		opts.WithWitnesses(*witnesses, &tessera.WitnessOptions{Timeout: cfg.WitnessTimeout, FailOpen: cfg.WitnessFailOpen})
+	}
 	appender, shutdown, reader, err := tessera.NewAppender(lctx, driver, opts)
 	if err != nil {
 		cancel()

@@ -418,4 +418,15 @@ CREATE TABLE tus_chunks (
 	size BIGINT NOT NULL,
 	PRIMARY KEY (upload_id, seq)
 )`},
+	{Name: "witness: the latest checkpoint cosigned for each log", SQL: `
+CREATE TABLE witness_logs (
+	origin TEXT PRIMARY KEY,
+	size BIGINT NOT NULL,
+	root {{bytes}} NOT NULL,
+	checkpoint {{bytes}} NOT NULL,
+	updated_at BIGINT NOT NULL
+)`},
+	{Name: "vault: oversight's register of reads, by reader and by time", SQL: `
+CREATE INDEX vault_accesses_account ON vault_accesses (account_id, id);
+CREATE INDEX vault_accesses_at ON vault_accesses (at, id)`},
 }

@@ -65,6 +65,11 @@ type AccessRecord struct {
 	Purpose   string
 	Basis     Basis
 	At        time.Time
+	// Username and DisplayName name the reader, and CaseReference is the
+	// reference of the case a read was based on: oversight's register
+	// (Reads) fills them in; elsewhere they are empty, since the custody
+	// record shows readers by role.
+	Username, DisplayName, CaseReference string
 }
 
 // authorize checks a read's basis for by.

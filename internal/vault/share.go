@@ -285,7 +285,7 @@ func (v *Vault) DownloadShare(ctx context.Context, token string, w io.Writer, pr
 				continue
 			}
 			a := Access{Action: ActionDownload, Purpose: sh.Purpose, Basis: Basis{Kind: BasisShare, Ref: sh.ID}}
-			if _, err := v.recordAccess(ctx, tx, ledger.Actor{Role: "recipient"}, it.ID, a); err != nil {
+			if _, err := v.recordAccess(ctx, tx, ledger.Actor{Role: RecipientRole}, it.ID, a); err != nil {
 				return err
 			}
 			items = append(items, it)
@@ -293,7 +293,7 @@ func (v *Vault) DownloadShare(ctx context.Context, token string, w io.Writer, pr
 		if len(items) == 0 {
 			return invalid("vault.share_nothing_left")
 		}
-		_, err = v.outbox.Record(ctx, tx, ledger.Event{Kind: evShareGot, Actor: ledger.Actor{Role: "recipient"}, Subject: "case:" + sh.CaseID,
+		_, err = v.outbox.Record(ctx, tx, ledger.Event{Kind: evShareGot, Actor: ledger.Actor{Role: RecipientRole}, Subject: "case:" + sh.CaseID,
 			Facts: map[string]any{"share": sh.ID, "case": sh.CaseID, "items": len(items)}})
 		return err
 	})

@@ -55,7 +55,31 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 		}
 		return float64(c.Pending)
 	}))
+	if s.deps.Witnesses != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "vigil_ledger_checkpoint_witnessed", Help: "1 if the latest published checkpoint carries the witness cosignatures the policy requires, else 0.",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			if raw, err := s.deps.Log.ReadCheckpoint(ctx); err == nil && s.deps.Witnesses.Satisfied(raw) {
+				return 1
+			}
+			return 0
+		}))
+	}
 	if s.deps.Writer != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "vigil_ledger_unpublished_entries",
+			Help: "Entries appended to the log that no published checkpoint covers yet; it grows while the witnesses do not cosign.",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			st := s.logStatus(ctx)
+			if next := s.deps.Writer.Stats().NextIndex; st.Available && next > st.Size {
+				return float64(next - st.Size)
+			}
+			return 0
+		}))
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "vigil_ledger_appended_total", Help: "Events appended to the log by this process.",
 		}, func() float64 { return float64(s.deps.Writer.Stats().Appended) }))

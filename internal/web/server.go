@@ -30,7 +30,14 @@ type WriterStats interface {
 	Stats() ledger.Stats
 }
 
-// Deps are what the server serves. All are required but Writer.
+// WitnessPolicy says whether a checkpoint carries the witness
+// cosignatures the log's policy requires (witness.Policy).
+type WitnessPolicy interface {
+	Satisfied(checkpoint []byte) bool
+}
+
+// Deps are what the server serves. All are required but Writer and
+// Witnesses.
 type Deps struct {
 	DB         *store.DB
 	Auth       *auth.Service
@@ -55,6 +62,9 @@ type Deps struct {
 	// uploads. Without them the evidence pages answer 503.
 	Vault   *vault.Vault
 	Uploads *tus.Server
+	// Witnesses, if the log has a witness policy, checks the published
+	// checkpoint against it for the metrics.
+	Witnesses WitnessPolicy
 }
 
 // Server is Vigil's HTTP server.

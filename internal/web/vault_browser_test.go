@@ -38,6 +38,7 @@ func TestBrowserEvidence(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(t))
 	h.account("rita", auth.Reporter, "")
 	h.account("moira", auth.Moderator, "Helpline North")
+	h.account("ines", auth.Oversight, "Data Protection Authority")
 	files := t.TempDir()
 	shotPath := filepath.Join(files, "threat.png")
 	if err := os.WriteFile(shotPath, screenshot(t), 0o600); err != nil {
@@ -194,4 +195,31 @@ func TestBrowserEvidence(t *testing.T) {
 	b.waitText("#class-report + dl", msg("retention.days", "days", 730))
 	b.checkBasics("retention")
 	b.shot("retention.png")
+
+	// Oversight sees that read in its register of every read, with who
+	// made it, and filters it.
+	b.signIn("ines", h.passwords["ines"])
+	b.waitText(`main a[href="/oversight/reads"]`, msg("dashboard.reads_link"))
+	b.open("/oversight/reads", 200)
+	b.waitText("h1", msg("reads.heading"))
+	b.waitText(`header nav a[aria-current="page"]`, msg("nav.reads"))
+	b.waitText("table.reads", "Test moira")
+	b.waitText("table.reads", msg("role.moderator"))
+	b.waitText("table.reads", "Prepare the complaint with her")
+	b.waitText("table.reads", "HL-2026-0457")
+	b.checkBasics("register of reads")
+	b.shot("oversight-reads.png")
+	b.do("filter by role", chromedp.SetValue(chromedp.ID("role"), "commander"))
+	if status, where := b.submit("filter the reads", `form[action="/oversight/reads"] button[type=submit]`); status != 200 || !strings.Contains(where, "role=commander") {
+		t.Fatalf("the filter landed on %s (%d)", where, status)
+	}
+	b.waitText("main", msg("reads.none"))
+	b.do("enter a bad date", chromedp.SetValue(chromedp.ID("role"), ""), chromedp.SetAttributeValue(chromedp.ID("from"), "type", "text"),
+		chromedp.SetValue(chromedp.ID("from"), "1 December"))
+	if status, _ := b.submit("filter with a bad date", `form[action="/oversight/reads"] button[type=submit]`); status != 400 {
+		t.Errorf("a bad date: %d, want 400", status)
+	}
+	b.waitText(`main [role="alert"]`, msg("reads.bad_from", "value", "1 December"))
+	b.checkBasics("register of reads, refused filter")
+	b.shot("oversight-reads-bad-filter.png")
 }

@@ -93,6 +93,9 @@ func (s *Server) vaultRoutes() {
 	s.vaultPage("POST /cases/{id}/shares/{share}/revoke", roles(evidenceRoles...), s.revokeCaseShare)
 	s.vaultPage("POST /cases/{id}/close", roles(evidenceRoles...), s.closeCase)
 
+	// Oversight's register of every read.
+	s.vaultPage("GET /oversight/reads", roles(auth.Oversight), s.readsPage)
+
 	// The API.
 	s.vaultAPI("GET /api/retention", public, s.apiRetention)
 	s.vaultAPI("POST /api/submission", public, s.apiSubmission)
@@ -115,6 +118,7 @@ func (s *Server) vaultRoutes() {
 	s.vaultAPI("POST /api/cases/{id}/shares", roles(evidenceRoles...), s.apiCreateShare)
 	s.vaultAPI("POST /api/holds/{id}/release", roles(evidenceRoles...), s.apiReleaseHold)
 	s.vaultAPI("POST /api/shares/{id}/revoke", roles(evidenceRoles...), s.apiRevokeShare)
+	s.vaultAPI("GET /api/reads", roles(auth.Oversight), s.apiReads)
 	// Resumable uploads (tus 1.0): the protocol answers its own errors, in
 	// plain text with its headers, so these routes check the caller
 	// themselves.
