@@ -27,15 +27,22 @@ import (
 // stays, so that whoever still holds the file can show that it is the one
 // the log says was destroyed.
 
-// sweepBatch is how many items one transaction destroys.
-const sweepBatch = 2000
+// sweepBatch is how many items one transaction destroys; sweepRead is
+// how many the sweep reads ahead, so that it signs the receipts of one
+// batch while the one before it is destroyed.
+const (
+	sweepBatch = 2000
+	sweepRead  = 5 * sweepBatch
+)
 
 // Sweep destroys every item whose schedule has ended and that no hold
 // covers, and returns how many it destroyed. Its cost grows with the
 // number of items due, not with the number kept: it reads them from an
-// index on when each is due. While one batch's blobs are deleted, the
-// next batch is destroyed.
+// index on when each is due. Three things overlap: signing one batch's
+// receipts, destroying the batch before it, and deleting the blobs of the
+// batch before that.
 func (v *Vault) Sweep(ctx context.Context) (int, error) {
+	now := v.now().UTC().Truncate(time.Microsecond)
 	total := 0
 	var deleting chan struct{}
 	wait := func() {
@@ -46,30 +53,89 @@ func (v *Vault) Sweep(ctx context.Context) (int, error) {
 	}
 	defer wait()
 	for {
-		batch, read, err := v.sweepOnce(ctx)
-		total += len(batch)
-		if len(batch) > 0 {
-			wait()
-			done := make(chan struct{})
-			deleting = done
-			go func() {
-				defer close(done)
-				v.deleteBlobs(ctx, batch)
-			}()
-		}
-		if err != nil || read < sweepBatch {
-			wait()
-			if err == nil {
-				err = v.deleteShreddedBlobs(ctx)
-			}
+		items, err := v.dueItems(ctx, v.db, sweepQuery, store.Micros(now), sweepRead)
+		if err != nil {
 			return total, err
+		}
+		batches := splitBatches(items, len(items) < sweepRead)
+		signed := make([]chan error, len(batches))
+		sign := func(i int) {
+			signed[i] = make(chan error, 1)
+			go func() { signed[i] <- v.presign(ctx, batches[i], now) }()
+		}
+		if len(batches) > 0 {
+			sign(0)
+		}
+		for i, b := range batches {
+			if err := <-signed[i]; err != nil {
+				return total, err
+			}
+			if i+1 < len(batches) {
+				sign(i + 1)
+			}
+			destroyed, err := v.destroyBatch(ctx, b, now)
+			if err != nil {
+				// Let the signing under way finish before returning.
+				if i+1 < len(batches) {
+					<-signed[i+1]
+				}
+				return total, err
+			}
+			total += len(destroyed)
+			if len(destroyed) > 0 {
+				wait()
+				done := make(chan struct{})
+				deleting = done
+				go func() {
+					defer close(done)
+					v.deleteBlobs(ctx, destroyed)
+				}()
+			}
+		}
+		if len(items) < sweepRead {
+			wait()
+			return total, v.deleteShreddedBlobs(ctx)
 		}
 	}
 }
 
-// sweepQuery reads a batch of the items due, from the index on when each
-// is due. (Ordering by due_at alone lets the index give the order: a
-// second key would sort every item due at once, batch after batch.)
+// splitBatches cuts items into batches of sweepBatch, but for a small
+// first one, so that the first destruction starts soon, and, when these
+// are the last items due, a small last one, so that little is left to
+// delete once nothing else is under way.
+func splitBatches(items []*due, last bool) [][]*due {
+	const small = sweepBatch / 8
+	var cuts []int
+	lo := 0
+	if len(items) > 2*small {
+		cuts = append(cuts, small)
+		lo = small
+	}
+	end := len(items)
+	if last && end-lo > 2*small {
+		end -= small
+	}
+	for lo += sweepBatch; lo < end; lo += sweepBatch {
+		cuts = append(cuts, lo)
+	}
+	cuts = append(cuts, end)
+	if end < len(items) {
+		cuts = append(cuts, len(items))
+	}
+	var out [][]*due
+	prev := 0
+	for _, c := range cuts {
+		if c > prev {
+			out = append(out, items[prev:c])
+			prev = c
+		}
+	}
+	return out
+}
+
+// sweepQuery reads the items due, from the index on when each is due.
+// (Ordering by due_at alone lets the index give the order: a second key
+// would sort every item due at once.)
 const sweepQuery = "SELECT id, class, commitment, retain_until, blob_key FROM vault_items WHERE destroyed_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?"
 
 type due struct {
@@ -79,57 +145,63 @@ type due struct {
 	receipt   string
 }
 
-// sweepOnce destroys one batch of the items due, and returns those it
-// destroyed and how many it read.
-func (v *Vault) sweepOnce(ctx context.Context) ([]*due, int, error) {
-	now := v.now().UTC().Truncate(time.Microsecond)
-	var batch []*due
-	read := 0
+// presign signs the batch's receipts ahead of its transaction, with the
+// holds as they stand; destroyBatch signs again any whose holds changed.
+func (v *Vault) presign(ctx context.Context, batch []*due, now time.Time) error {
+	held, err := v.heldUntil(ctx, v.db, batch)
+	if err != nil {
+		return err
+	}
+	for _, d := range batch {
+		d.heldUntil = held[d.ID].last
+	}
+	return v.signReceipts(batch, now)
+}
+
+// destroyBatch destroys, in one transaction, the items of batch still due
+// and not held, and returns them. It reads the holds again and checks
+// each item is still due as it destroys it: what changed since the batch
+// was read is seen.
+func (v *Vault) destroyBatch(ctx context.Context, batch []*due, now time.Time) ([]*due, error) {
+	var out []*due
 	err := v.db.Tx(ctx, func(tx *store.Tx) error {
-		batch, read = batch[:0], 0
-		// On PostgreSQL the batch's rows are locked before any event is
-		// recorded (which takes the outbox's lock): a hold locks its item,
-		// then records; both take locks in that order, so neither waits on
-		// the other in a cycle.
-		q := sweepQuery
-		if tx.Kind() == store.Postgres {
-			q += " FOR UPDATE"
-		}
-		items, err := v.dueItems(ctx, tx, q, store.Micros(now), sweepBatch)
-		if err != nil || len(items) == 0 {
-			return err
-		}
-		read = len(items)
-		// The holds on these items, in one query: a hold placed since the
-		// item was scheduled (or one due_at missed) saves it.
-		held, err := v.heldUntil(ctx, tx, items)
+		out = out[:0]
+		// On PostgreSQL the rows are locked (by the updates below) before
+		// any event is recorded, which takes the outbox's lock: a hold
+		// locks its item, then records; both take locks in that order, so
+		// neither waits on the other in a cycle.
+		held, err := v.heldUntil(ctx, tx, batch)
 		if err != nil {
 			return err
 		}
-		for _, d := range items {
+		var resign []*due
+		for _, d := range batch {
 			h := held[d.ID]
 			if h.active.After(now) {
-				if _, err := tx.Exec(ctx, "UPDATE vault_items SET due_at = ? WHERE id = ?", store.Micros(h.active), d.ID); err != nil {
+				if _, err := tx.Exec(ctx, "UPDATE vault_items SET due_at = ? WHERE id = ? AND destroyed_at IS NULL", store.Micros(h.active), d.ID); err != nil {
 					return fmt.Errorf("vault: reschedule: %w", err)
 				}
 				continue
 			}
-			d.heldUntil = h.last
-			batch = append(batch, d)
+			if !h.last.Equal(d.heldUntil) {
+				d.heldUntil = h.last
+				resign = append(resign, d)
+			}
+			out = append(out, d)
 		}
-		if len(batch) == 0 {
+		if len(out) == 0 {
 			return nil
 		}
-		if err := v.signReceipts(batch, now); err != nil {
+		if err := v.signReceipts(resign, now); err != nil {
 			return err
 		}
-		destroyed, err := v.destroy(ctx, tx, batch, now)
+		destroyed, err := v.destroy(ctx, tx, out, now)
 		if err != nil {
 			return err
 		}
-		kept := batch[:0]
-		events := make([]ledger.Event, 0, len(batch))
-		for _, d := range batch {
+		kept := out[:0]
+		events := make([]ledger.Event, 0, len(out))
+		for _, d := range out {
 			if !destroyed[d.ID] {
 				continue
 			}
@@ -141,17 +213,17 @@ func (v *Vault) sweepOnce(ctx context.Context) ([]*due, int, error) {
 			}
 			events = append(events, ledger.Event{Kind: evDestroyed, Actor: ledger.System, Subject: "item:" + d.ID, Facts: facts, Time: now})
 		}
-		batch = kept
+		out = kept
 		_, err = v.outbox.RecordAll(ctx, tx, events)
 		return err
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	for _, d := range batch {
+	for _, d := range out {
 		v.grants.revokeItem(d.ID)
 	}
-	return batch, read, nil
+	return out, nil
 }
 
 // destroy erases the keys, metadata and hashes of the batch's items in one
@@ -209,8 +281,8 @@ func (v *Vault) deleteBlobs(ctx context.Context, batch []*due) {
 }
 
 // dueItems reads what the sweep needs of the items q selects.
-func (v *Vault) dueItems(ctx context.Context, tx *store.Tx, q string, args ...any) ([]*due, error) {
-	rows, err := tx.Query(ctx, q, args...)
+func (v *Vault) dueItems(ctx context.Context, q store.Querier, query string, args ...any) ([]*due, error) {
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("vault: due items: %w", err)
 	}

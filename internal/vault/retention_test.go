@@ -440,3 +440,40 @@ func TestBlobDeleteIsRetried(t *testing.T) {
 		}
 	})
 }
+
+// TestSplitBatches: every item once, in order, no batch over sweepBatch,
+// a small first batch and, for the last items due, a small last one.
+func TestSplitBatches(t *testing.T) {
+	for _, n := range []int{0, 1, 499, 501, 2000, 2250, 2251, 9999, 10000} {
+		for _, last := range []bool{false, true} {
+			items := make([]*due, n)
+			for i := range items {
+				items[i] = &due{}
+			}
+			batches := splitBatches(items, last)
+			i := 0
+			for _, b := range batches {
+				if len(b) == 0 || len(b) > sweepBatch {
+					t.Fatalf("n=%d last=%v: a batch of %d", n, last, len(b))
+				}
+				for _, d := range b {
+					if d != items[i] {
+						t.Fatalf("n=%d last=%v: item %d out of place", n, last, i)
+					}
+					i++
+				}
+			}
+			if i != n {
+				t.Fatalf("n=%d last=%v: %d items in the batches", n, last, i)
+			}
+			if n > sweepBatch/4 {
+				if len(batches[0]) != sweepBatch/8 {
+					t.Errorf("n=%d: first batch %d", n, len(batches[0]))
+				}
+				if tail := len(batches[len(batches)-1]); last && n-sweepBatch/8 > sweepBatch/4 && tail != sweepBatch/8 {
+					t.Errorf("n=%d: last batch %d", n, tail)
+				}
+			}
+		}
+	}
+}
