@@ -10,8 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	crand "crypto/rand"
@@ -84,7 +86,11 @@ func generate(dir string, o options) ([]file, int64, error) {
 
 // warm reads every file, so that each tool starts with them in the page
 // cache.
+//
+// It first writes back what earlier runs left dirty (the generated set,
+// restic's repository), so that no run pays for another's writes.
 func warm(files []file) error {
+	syscall.Sync()
 	for _, f := range files {
 		fh, err := os.Open(f.path)
 		if err != nil {
@@ -208,6 +214,14 @@ func timeVigil(ctx context.Context, dir string, files []file, workers int) (time
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
+	if prof := os.Getenv("VIGIL_BENCH_CPUPROFILE"); prof != "" {
+		f, err := os.Create(prof + "-ingest")
+		if err != nil {
+			return 0, err
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	start := time.Now()
 	for range workers {
 		wg.Add(1)

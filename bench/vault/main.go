@@ -15,7 +15,7 @@
 // items, 1% expired, <= 1 s; and a ratio near 1, the cost following what
 // is due, not what is kept.
 //
-//	go run ./bench/vault [-dir DIR] [-videos 3] [-video-mb 256] [-photos 2000] [-photo-kb 200] [-workers 2]
+//	go run ./bench/vault [-dir DIR] [-videos 3] [-video-mb 256] [-photos 2000] [-photo-kb 200] [-workers 2×cores]
 //	go run ./bench/vault -sweep 1000000 [-expired 0.01]
 //
 // Everything runs in a temporary directory (or DIR), deleted afterwards
@@ -55,7 +55,7 @@ func main() {
 	flag.IntVar(&o.videoMB, "video-mb", 256, "size of each video in MB")
 	flag.IntVar(&o.photos, "photos", 2000, "number of small photos")
 	flag.IntVar(&o.photoKB, "photo-kb", 200, "size of each photo in kB")
-	flag.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "items Vigil ingests at once")
+	flag.IntVar(&o.workers, "workers", 2*runtime.GOMAXPROCS(0), "items Vigil ingests at once (default two per core: each item waits for its fsyncs about half the time, as concurrent uploads do)")
 	flag.IntVar(&o.sweep, "sweep", 0, "run the sweep benchmark with this many items instead")
 	flag.Float64Var(&o.expired, "expired", 0.01, "share of the items past their schedule, for -sweep")
 	skipRestic := flag.Bool("no-restic", false, "skip restic")
