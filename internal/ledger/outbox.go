@@ -42,57 +42,17 @@ func (o *Outbox) poke() {
 // this point to their commit, so that event IDs follow commit order and the
 // writer never appends a later event before an earlier one commits.
 func (o *Outbox) Record(ctx context.Context, tx *store.Tx, e Event) (int64, error) {
-	if err := e.validate(); err != nil {
-		return 0, err
-	}
-	t := e.Time
-	if t.IsZero() {
-		t = o.now()
-	}
-	t = t.UTC().Truncate(time.Millisecond)
-	commits, openings := commit(e)
-	openingsJSON, err := json.Marshal(openings)
-	if err != nil {
-		return 0, fmt.Errorf("ledger: %w", err)
-	}
-	if tx.Kind() == store.Postgres {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7419002)"); err != nil {
-			return 0, fmt.Errorf("ledger: lock outbox: %w", err)
-		}
-	}
-	var actor any
-	if e.Actor.Account != "" {
-		actor = e.Actor.Account
-	}
-	var seq int64
-	err = tx.QueryRow(ctx, `INSERT INTO events (type, occurred_at, actor_account, actor_role, subject, entry, content_hash, openings)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		e.Kind.Name, store.Micros(t), actor, e.Actor.Role, e.Subject, []byte{}, []byte{}, string(openingsJSON)).Scan(&seq)
-	if err != nil {
-		return 0, fmt.Errorf("ledger: record %s: %w", e.Kind.Name, err)
-	}
-	entry, err := Entry{
-		V:      EntryVersion,
-		Seq:    seq,
-		Type:   e.Kind.Name,
-		Time:   formatTime(t),
-		Role:   e.Actor.Role,
-		Facts:  encodeFacts(e.Facts),
-		Commit: commits,
-	}.Marshal()
+	ids, err := o.RecordAll(ctx, tx, []Event{e})
 	if err != nil {
 		return 0, err
 	}
-	if _, err := tx.Exec(ctx, "UPDATE events SET entry = ?, content_hash = ? WHERE id = ?", entry, ContentHash(entry), seq); err != nil {
-		return 0, fmt.Errorf("ledger: record %s: %w", e.Kind.Name, err)
-	}
-	tx.AfterCommit(o.poke)
-	return seq, nil
+	return ids[0], nil
 }
 
 // RecordAll records events as Record does, in order, with a few
-// statements for all of them instead of two each: for work that records
-// many at once, such as the retention sweep. It returns their IDs.
+// statements for all of them: for work that records many at once, such as
+// the retention sweep. It returns their IDs. If any event breaks its
+// Kind's rules, none is written.
 func (o *Outbox) RecordAll(ctx context.Context, tx *store.Tx, events []Event) ([]int64, error) {
 	if len(events) == 0 {
 		return nil, nil
